@@ -1,0 +1,153 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/svcgen/svcgen/generator"
+)
+
+// newOptions are the inputs of `svcgen new`.
+type newOptions struct {
+	streams *IOStreams
+
+	name      string
+	module    string
+	groups    map[string]*string // group name → flag value
+	output    string
+	answers   string
+	templates string
+	yes       bool
+	dryRun    bool
+	force     bool
+	noTidy    bool
+
+	// changed reports whether a flag was set on the command line (flags beat answer files).
+	changed func(flag string) bool
+}
+
+func newNewCmd(streams *IOStreams) *cobra.Command {
+	o := &newOptions{streams: streams, groups: map[string]*string{}}
+	cmd := &cobra.Command{
+		Use:   "new [NAME]",
+		Short: "Generate a new service",
+		Long: `Generate a new service into ./NAME (or -o DIR).
+
+Choices come from flags, then an answer file (--answers), then prompts when run in a terminal,
+then defaults. With --yes every choice not given takes its default and nothing is asked; without
+a terminal, svcgen never waits for input and names the flags that are missing.`,
+		Example: `  svcgen new orders-api --module github.com/acme/orders-api --framework echo -y
+  svcgen new --answers other-service/.svcgen.yaml -o ./copy`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				o.name = args[0]
+			}
+			o.changed = func(name string) bool { return cmd.Flags().Changed(name) }
+			return runNew(cmd, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.module, "module", "", "Go module path (default: NAME)")
+	catalog, _ := generator.LoadTemplates("") // embedded templates, for the help text only
+	for _, g := range generator.Groups {
+		o.groups[g.Name] = f.String(g.Name, "", groupHelp(catalog, g))
+	}
+	f.StringVarP(&o.output, "output", "o", "", "directory to generate into (default: ./NAME)")
+	f.StringVar(&o.answers, "answers", "", "YAML answer file (a service's .svcgen.yaml works too)")
+	f.StringVar(&o.templates, "templates", "", "directory of template overlays: DIR/<component>/<path>")
+	f.BoolVarP(&o.yes, "yes", "y", false, "take defaults for everything not given; never prompt")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print every file and its action; write nothing")
+	f.BoolVar(&o.force, "force", false, "allow a non-empty target directory (files there that the service needs are overwritten)")
+	f.BoolVar(&o.noTidy, "no-tidy", false, "skip `go mod tidy` after generating")
+	return cmd
+}
+
+// groupHelp describes a group flag with its choices and default, from the templates' metadata.
+func groupHelp(c *generator.Catalog, g generator.Group) string {
+	if c == nil {
+		return g.Title
+	}
+	return fmt.Sprintf("%s: %s (default %s)", strings.ToLower(g.Title[:1])+g.Title[1:], strings.Join(c.Choices(g.Name), "|"), c.Default(g.Name))
+}
+
+func runNew(cmd *cobra.Command, o *newOptions) error {
+	catalog, err := generator.LoadTemplates(o.templates)
+	if err != nil {
+		return err
+	}
+	spec, err := o.collectSpec()
+	if err != nil {
+		return err
+	}
+	if missing := spec.Missing(); len(missing) > 0 && !o.yes {
+		if !o.streams.Interactive {
+			return fmt.Errorf("no terminal to ask on, and these are not given: %s; pass them as flags, use --answers FILE, or add --yes to take the defaults", strings.Join(missing, ", "))
+		}
+		return errors.New("interactive prompts are not available yet; pass the choices as flags or use --yes")
+	}
+	if spec.Name == "" {
+		return errors.New("NAME is required: svcgen new NAME (lowercase letters, digits and dashes)")
+	}
+	spec = spec.WithDefaults(catalog)
+	dir := o.output
+	if dir == "" {
+		dir = spec.Name
+	}
+	res, err := generator.New(cmd.Context(), catalog, generator.NewOptions{
+		Spec: spec, Dir: filepath.Clean(dir), Templates: o.templates,
+		Force: o.force, DryRun: o.dryRun, Tidy: !o.noTidy, Progress: o.streams.ErrOut,
+	})
+	if err != nil {
+		return err
+	}
+	if o.dryRun {
+		printPlan(o.streams, res.Plan)
+		fmt.Fprintf(o.streams.Out, "dry run: nothing written to %s\n", dir)
+		return nil
+	}
+	printCreated(o.streams, spec, dir, res)
+	return res.TidyErr
+}
+
+// collectSpec merges the answer file and the flags; flags win.
+func (o *newOptions) collectSpec() (generator.Spec, error) {
+	var spec generator.Spec
+	if o.answers != "" {
+		var err error
+		if spec, err = generator.ReadAnswers(o.answers); err != nil {
+			return spec, err
+		}
+	}
+	if o.name != "" {
+		spec.Name = o.name
+	}
+	if o.changed("module") {
+		spec.Module = o.module
+	}
+	for _, g := range generator.Groups {
+		if o.changed(g.Name) {
+			*spec.Field(g.Name) = *o.groups[g.Name]
+		}
+	}
+	return spec, nil
+}
+
+func printPlan(streams *IOStreams, plan *generator.Plan) {
+	for _, c := range plan.Changes {
+		fmt.Fprintf(streams.Out, "%-9s %s (%s)\n", c.Action, c.Path, c.Component)
+	}
+}
+
+func printCreated(streams *IOStreams, spec generator.Spec, dir string, res *generator.NewResult) {
+	out := streams.Out
+	fmt.Fprintf(out, "created %s in %s: %s, %d files\n", spec.Name, dir, strings.Join(spec.Components()[1:], ", "), len(res.Manifest.Files))
+	if res.TidyErr != nil {
+		return
+	}
+	fmt.Fprintf(out, "\nnext steps:\n  cd %s\n  make test\n  make run            # then: curl localhost:8080/healthz\n", dir)
+}

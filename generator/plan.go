@@ -1,0 +1,108 @@
+package generator
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+)
+
+// Action is what a plan does to one path.
+type Action string
+
+// The actions a plan can take. Commands differ only in which of them they allow.
+const (
+	Create    Action = "create"    // absent on disk: written
+	Overwrite Action = "overwrite" // present but not ours (new --force): replaced
+	Update    Action = "update"    // ours and unedited: replaced by the new render
+	Merge     Action = "merge"     // edited by its owners: three-way merged cleanly
+	Conflict  Action = "conflict"  // could not be merged or is in the way: left for a person
+	Delete    Action = "delete"    // no longer rendered and unedited: removed
+	Keep      Action = "keep"      // no longer rendered but edited: kept and reported
+	Unchanged Action = "unchanged" // already as it should be: not touched
+)
+
+// Change is the plan for one path.
+type Change struct {
+	Path      string      `json:"path"`
+	Component string      `json:"component"`
+	Action    Action      `json:"action"`
+	Reason    string      `json:"reason,omitempty"`
+	Old       []byte      `json:"-"` // what is on disk now (nil when absent)
+	New       []byte      `json:"-"` // what will be on disk afterwards (nil when deleted)
+	Mode      fs.FileMode `json:"-"`
+}
+
+// Writes reports whether applying the change touches the disk.
+func (c Change) Writes() bool {
+	return c.Action != Unchanged && c.Action != Keep
+}
+
+// Plan is the list of changes to a service directory, sorted by path, plus the full render the
+// manifest is built from.
+type Plan struct {
+	Dir      string   `json:"dir"`
+	Changes  []Change `json:"changes"`
+	Rendered []File   `json:"-"`
+}
+
+// Count returns how many changes have action a.
+func (p *Plan) Count(a Action) int {
+	n := 0
+	for _, c := range p.Changes {
+		if c.Action == a {
+			n++
+		}
+	}
+	return n
+}
+
+// ErrNotEmpty is returned when `new` would write into a directory that already has files.
+var ErrNotEmpty = errors.New("target directory is not empty")
+
+// PlanNew plans writing a freshly rendered service into dir. dir must be absent or empty unless
+// force is set; with force, files already there are overwritten and the rest left alone.
+func PlanNew(dir string, files []File, force bool) (*Plan, error) {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("target %s: %w", dir, err)
+	case len(entries) > 0 && !force:
+		return nil, fmt.Errorf("%w: %s has %d entries (e.g. %s); choose another -o/--output or pass --force to write into it", ErrNotEmpty, dir, len(entries), entries[0].Name())
+	}
+	p := &Plan{Dir: dir, Rendered: files}
+	for _, f := range files {
+		c := Change{Path: f.Path, Component: f.Component, Action: Create, New: f.Data, Mode: f.Mode}
+		old, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Path)))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return nil, fmt.Errorf("%s: %w", f.Path, err)
+		case bytes.Equal(old, f.Data):
+			c.Action, c.Old = Unchanged, old
+		default:
+			c.Action, c.Old, c.Reason = Overwrite, old, "existing file replaced (--force)"
+		}
+		p.Changes = append(p.Changes, c)
+	}
+	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Path < p.Changes[j].Path })
+	return p, nil
+}
+
+// sortFiles orders files by path, the order everything is listed and written in.
+func sortFiles(files []File) {
+	slices.SortFunc(files, func(a, b File) int {
+		switch {
+		case a.Path < b.Path:
+			return -1
+		case a.Path > b.Path:
+			return 1
+		}
+		return 0
+	})
+}

@@ -1,0 +1,173 @@
+package generator
+
+import (
+	"bytes"
+	"fmt"
+	"go/format"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"strings"
+	"text/template"
+
+	"github.com/Masterminds/sprig/v3"
+)
+
+// File is one rendered file: where it goes in the service, its bytes and the component that
+// owns it.
+type File struct {
+	Path      string // slash-separated, relative to the service root
+	Data      []byte
+	Component string
+	Mode      fs.FileMode
+}
+
+// Data is what a template sees as its dot. docs/templates.md documents every field.
+type Data struct {
+	Name             string
+	Module           string
+	Framework        string
+	Database         string
+	Cache            string
+	Broker           string
+	Metrics          string
+	CI               string
+	Deploy           string
+	With             map[string]bool // every catalog component, true when enabled
+	GoVersion        string
+	Requires         []Module
+	GeneratorVersion string
+}
+
+// nameToken is the path segment replaced by the service name (e.g. cmd/__name__/main.go.tmpl).
+const nameToken = "__name__"
+
+// funcMap is sprig's text function map without the functions that read the generating
+// machine's environment: a template must never be able to leak its secrets into a service.
+func funcMap() template.FuncMap {
+	fm := sprig.TxtFuncMap()
+	delete(fm, "env")
+	delete(fm, "expandenv")
+	fm["goident"] = goIdent
+	return fm
+}
+
+// goIdent turns a service name into a Go identifier: orders-api → ordersapi.
+func goIdent(name string) string {
+	var b strings.Builder
+	for _, r := range name {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '_' || b.Len() > 0 && r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return "svc"
+	}
+	return b.String()
+}
+
+// NewData builds the template data for a valid spec.
+func NewData(s Spec, c *Catalog) (Data, []*Component, error) {
+	var comps []*Component
+	with := map[string]bool{}
+	for _, n := range c.Names() {
+		with[n] = false
+	}
+	for _, n := range s.Components() {
+		comp, ok := c.Component(n)
+		if !ok {
+			return Data{}, nil, fmt.Errorf("unknown component %q", n)
+		}
+		comps = append(comps, comp)
+		with[n] = true
+	}
+	reqs, err := requirements(comps)
+	if err != nil {
+		return Data{}, nil, err
+	}
+	return Data{
+		Name: s.Name, Module: s.Module, Framework: s.Framework, Database: s.Database,
+		Cache: s.Cache, Broker: s.Broker, Metrics: s.Metrics, CI: s.CI, Deploy: s.Deploy,
+		With: with, GoVersion: GoVersion, Requires: reqs, GeneratorVersion: Version,
+	}, comps, nil
+}
+
+// Render turns a spec into the service's files, sorted by path. It fails, naming the template,
+// when a template does not execute, renders invalid Go, or would write outside the service; two
+// components rendering the same path is an error too.
+func Render(s Spec, c *Catalog) ([]File, error) {
+	data, comps, err := NewData(s, c)
+	if err != nil {
+		return nil, err
+	}
+	funcs := funcMap()
+	var out []File
+	owner := map[string]string{}
+	for _, comp := range comps {
+		paths, srcs, err := comp.files()
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range paths {
+			f, err := renderOne(comp.Name, p, srcs[p], data, funcs)
+			if err != nil {
+				return nil, err
+			}
+			if prev, dup := owner[f.Path]; dup {
+				return nil, fmt.Errorf("%s: both components %s and %s render this path", f.Path, prev, comp.Name)
+			}
+			owner[f.Path] = comp.Name
+			out = append(out, f)
+		}
+	}
+	sortFiles(out)
+	return out, nil
+}
+
+func renderOne(component, src string, fsys fs.FS, data Data, funcs template.FuncMap) (File, error) {
+	name := component + "/" + src // how errors name the template
+	raw, err := fs.ReadFile(fsys, src)
+	if err != nil {
+		return File{}, err
+	}
+	target, err := OutputPath(src, data.Name)
+	if err != nil {
+		return File{}, fmt.Errorf("template %s: %w", name, err)
+	}
+	body := raw
+	if strings.HasSuffix(src, ".tmpl") {
+		t, err := template.New(name).Option("missingkey=error").Funcs(funcs).Parse(string(raw))
+		if err != nil {
+			return File{}, err // text/template names the template and line
+		}
+		var buf bytes.Buffer
+		if err := t.Execute(&buf, data); err != nil {
+			return File{}, err
+		}
+		body = buf.Bytes()
+	}
+	if strings.HasSuffix(target, ".go") {
+		formatted, err := format.Source(body)
+		if err != nil {
+			return File{}, fmt.Errorf("template %s renders invalid Go: %w", name, err)
+		}
+		body = formatted
+	}
+	mode := fs.FileMode(0o644)
+	if bytes.HasPrefix(body, []byte("#!")) {
+		mode = 0o755
+	}
+	return File{Path: target, Data: body, Component: component, Mode: mode}, nil
+}
+
+// OutputPath maps a template path to the path it renders to: the service name replaces
+// __name__, a .tmpl suffix is dropped, and the result must stay inside the service.
+func OutputPath(src, name string) (string, error) {
+	p := strings.ReplaceAll(src, nameToken, name)
+	p = strings.TrimSuffix(p, ".tmpl")
+	clean := path.Clean(p)
+	if !filepath.IsLocal(filepath.FromSlash(clean)) || strings.Contains(clean, "\\") || clean == "." {
+		return "", fmt.Errorf("path %q leaves the service directory", src)
+	}
+	return clean, nil
+}
