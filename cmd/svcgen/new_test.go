@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runCLI runs one svcgen command line without a terminal and returns its exit code and output.
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	streams := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+	code = run(context.Background(), streams, args)
+	return code, out.String(), errOut.String()
+}
+
+func assertEmptyDir(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Fatalf("%s is not empty: %v", dir, entries)
+	}
+}
+
+func TestNewWithoutTerminalNamesWhatIsMissing(t *testing.T) {
+	dir := t.TempDir()
+	code, _, stderr := runCLI(t, "new", "-o", filepath.Join(dir, "svc"))
+	if code == 0 {
+		t.Fatal("exit 0 without answers and without a terminal")
+	}
+	for _, want := range []string{"NAME", "--framework", "--database", "--ci", "--yes"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr %q does not name %s", stderr, want)
+		}
+	}
+	assertEmptyDir(t, dir)
+}
+
+func TestNewRejectsBadValuesWritingNothing(t *testing.T) {
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"new", "Bad_Name", "-y"}, []string{`"Bad_Name"`, "lowercase"}},
+		{[]string{"new", "svc", "-y", "--framework", "fiber"}, []string{`framework "fiber"`, "echo, gin"}},
+		{[]string{"new", "svc", "-y", "--ci", "jenkins"}, []string{`ci "jenkins"`, "none"}},
+		{[]string{"new", "svc", "-y", "--module", "github.com/acme/x/v1"}, []string{"github.com/acme/x/v1"}},
+		{[]string{"new", "-y"}, []string{"NAME is required"}},
+		{[]string{"new", "svc", "-y", "--answers", "/nonexistent/answers.yaml"}, []string{"/nonexistent/answers.yaml"}},
+	}
+	for _, tc := range cases {
+		dir := t.TempDir()
+		args := append(tc.args, "-o", filepath.Join(dir, "out"), "--no-tidy")
+		code, _, stderr := runCLI(t, args...)
+		if code == 0 {
+			t.Errorf("%v: exit 0", tc.args)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%v: stderr %q lacks %q", tc.args, stderr, w)
+			}
+		}
+		assertEmptyDir(t, dir)
+	}
+}
+
+func TestNewRefusesNonEmptyTargetUnlessForced(t *testing.T) {
+	dir := t.TempDir()
+	mine := filepath.Join(dir, "notes.txt")
+	os.WriteFile(mine, []byte("keep me\n"), 0o644)
+	code, _, stderr := runCLI(t, "new", "svc", "-y", "--no-tidy", "-o", dir)
+	if code == 0 || !strings.Contains(stderr, "not empty") || !strings.Contains(stderr, "--force") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("files written into a non-empty target: %v", entries)
+	}
+	code, _, stderr = runCLI(t, "new", "svc", "-y", "--no-tidy", "--force", "-o", dir)
+	if code != 0 {
+		t.Fatalf("--force: exit %d: %s", code, stderr)
+	}
+	if data, _ := os.ReadFile(mine); string(data) != "keep me\n" {
+		t.Error("--force removed or changed a file the service does not own")
+	}
+}
+
+func TestNewDryRunPrintsThePlanAndWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := runCLI(t, "new", "orders-api", "-y", "--dry-run", "-o", filepath.Join(dir, "svc"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"create    cmd/orders-api/main.go (core)", "create    go.mod (core)", "dry run: nothing written"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	assertEmptyDir(t, dir)
+}
+
+func TestNewWritesAServiceWithItsManifest(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "svc")
+	code, stdout, stderr := runCLI(t, "new", "orders-api", "--framework", "echo", "-y", "--no-tidy", "-o", dir, "--module", "example.com/orders")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "created orders-api") {
+		t.Errorf("stdout: %s", stdout)
+	}
+	manifest, err := os.ReadFile(filepath.Join(dir, ".svcgen.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"framework: echo", "module: example.com/orders", "component: echo", "sha256: "} {
+		if !strings.Contains(string(manifest), want) {
+			t.Errorf("manifest lacks %q", want)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		code, stdout, _ := runCLI(t, args...)
+		if code != 0 || !strings.HasPrefix(stdout, "svcgen 0.") {
+			t.Errorf("%v: exit %d, %q", args, code, stdout)
+		}
+	}
+}
