@@ -128,24 +128,52 @@ func (s Spec) Missing() []string {
 // Validate checks every answer against the naming rules and the catalog and reports all problems
 // at once, each naming the input and what is allowed.
 func (s Spec) Validate(c *Catalog) error {
-	var errs []error
-	if err := ValidateName(s.Name); err != nil {
-		errs = append(errs, err)
-	}
-	if err := ValidateModule(s.Module); err != nil {
-		errs = append(errs, err)
-	}
-	for _, g := range Groups {
-		v := s.Get(g.Name)
-		allowed := c.Choices(g.Name)
-		if !slices.Contains(allowed, v) {
-			errs = append(errs, fmt.Errorf("%s %q is not valid: allowed values are %s", g.Name, v, strings.Join(allowed, ", ")))
-		}
-	}
+	errs := s.problems(c, false)
 	if len(errs) == 0 {
 		errs = append(errs, c.CheckRelations(s.Components()))
 	}
 	return errors.Join(errs...)
+}
+
+// ValidateGiven checks the answers that are set and skips the unset ones, which prompts or
+// defaults fill in later. Commands call it before asking anything, so a bad flag fails at once
+// instead of after every question has been answered. Relations between components are checked
+// only by Validate, once every answer is known.
+func (s Spec) ValidateGiven(c *Catalog) error {
+	return errors.Join(s.problems(c, true)...)
+}
+
+// problems checks each answer (only the set ones when givenOnly) and returns one error per bad
+// answer, each naming its key, the value and what is allowed.
+func (s Spec) problems(c *Catalog, givenOnly bool) []error {
+	var errs []error
+	if s.Name != "" || !givenOnly {
+		if err := ValidateName(s.Name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.Module != "" || !givenOnly {
+		if err := ValidateModule(s.Module); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, g := range Groups {
+		if v := s.Get(g.Name); v != "" || !givenOnly {
+			if err := ValidateChoice(c, g.Name, v); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errs
+}
+
+// ValidateChoice checks that value is one of the group's choices in the catalog.
+func ValidateChoice(c *Catalog, group, value string) error {
+	allowed := c.Choices(group)
+	if !slices.Contains(allowed, value) {
+		return fmt.Errorf("%s %q is not valid: allowed values are %s", group, value, strings.Join(allowed, ", "))
+	}
+	return nil
 }
 
 // nameRE accepts a DNS-1123 label that starts with a letter: the name is used as a directory, a
