@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"golang.org/x/term"
+
+	"github.com/svcgen/svcgen/cmd/svcgen/internal/prompt"
 )
 
 // IOStreams are the standard streams a command uses. Commands never touch os.Stdin/os.Stdout
@@ -17,14 +19,21 @@ type IOStreams struct {
 	ErrOut io.Writer
 	// Interactive reports whether prompts may be shown: both stdin and stdout are terminals.
 	Interactive bool
+	// Asker puts questions to the user when Interactive: survey on the terminal, a
+	// prompt.Script in tests.
+	Asker prompt.Asker
 }
 
 // SystemIO returns the process's streams.
 func SystemIO() *IOStreams {
-	return &IOStreams{
+	s := &IOStreams{
 		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
 		Interactive: term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd())),
 	}
+	if s.Interactive {
+		s.Asker = prompt.NewSurvey(os.Stdin, os.Stdout, os.Stderr)
+	}
+	return s
 }
 
 // exitError carries a specific exit code for outcomes that are not plain failures, such as

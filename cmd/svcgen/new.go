@@ -80,15 +80,20 @@ func runNew(cmd *cobra.Command, o *newOptions) error {
 	if err != nil {
 		return err
 	}
-	spec, err := o.collectSpec()
+	spec, err := o.collectSpec(catalog)
 	if err != nil {
 		return err
 	}
+	if err := spec.ValidateGiven(catalog); err != nil {
+		return err // a bad flag fails before anything is asked
+	}
 	if missing := spec.Missing(); len(missing) > 0 && !o.yes {
-		if !o.streams.Interactive {
+		if !o.streams.Interactive || o.streams.Asker == nil {
 			return fmt.Errorf("no terminal to ask on, and these are not given: %s; pass them as flags, use --answers FILE, or add --yes to take the defaults", strings.Join(missing, ", "))
 		}
-		return errors.New("interactive prompts are not available yet; pass the choices as flags or use --yes")
+		if spec, err = o.askNew(cmd.Context(), o.streams.Asker, catalog, spec); err != nil {
+			return promptAborted(err)
+		}
 	}
 	if spec.Name == "" {
 		return errors.New("NAME is required: svcgen new NAME (lowercase letters, digits and dashes)")
@@ -114,12 +119,13 @@ func runNew(cmd *cobra.Command, o *newOptions) error {
 	return res.TidyErr
 }
 
-// collectSpec merges the answer file and the flags; flags win.
-func (o *newOptions) collectSpec() (generator.Spec, error) {
+// collectSpec merges the answer file and the flags; flags win. Bad values in the answer file are
+// errors naming the file and the key.
+func (o *newOptions) collectSpec(c *generator.Catalog) (generator.Spec, error) {
 	var spec generator.Spec
 	if o.answers != "" {
 		var err error
-		if spec, err = generator.ReadAnswers(o.answers); err != nil {
+		if spec, err = generator.ReadAnswersFor(o.answers, c); err != nil {
 			return spec, err
 		}
 	}

@@ -1,0 +1,333 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/svcgen/svcgen/cmd/svcgen/internal/prompt"
+	"github.com/svcgen/svcgen/generator"
+)
+
+// componentGroups are asked together in one multi-select: each is an optional dependency with at
+// most one component, so a single list with space to toggle is quicker than a question each.
+// Every other group gets a Select of its own.
+var componentGroups = []string{"database", "cache", "broker", "metrics"}
+
+// groupPromptHelp is the help (shown on ?) of the groups asked with a Select. The choices and
+// their descriptions are on screen already; the help says what the choice changes.
+var groupPromptHelp = map[string]string{
+	"framework": "The HTTP framework the server is built on: router, middleware and handler adapters are generated for it. Config, health checks, the example resource, breakers and tests are the same for both.",
+	"ci":        "The CI configuration to generate: build, vet, race-enabled tests with service containers for the chosen dependencies, and lint.",
+	"deploy":    "Deployment manifests to generate: a Deployment with liveness and readiness probes, a Service, a HorizontalPodAutoscaler and a PodDisruptionBudget.",
+}
+
+// errNotConfirmed is returned when the user answers no at the final confirmation.
+var errNotConfirmed = errors.New("not confirmed")
+
+// askNew asks for every answer spec still lacks, in the order of generator.Groups, then shows a
+// summary and the equivalent non-interactive command line and asks for confirmation. Answers
+// given by a flag or the answer file are not asked again. The returned Spec is complete
+// (defaults filled in) and valid.
+func (o *newOptions) askNew(ctx context.Context, a prompt.Asker, c *generator.Catalog, spec generator.Spec) (generator.Spec, error) {
+	if spec.Name == "" {
+		if err := ctx.Err(); err != nil {
+			return spec, err
+		}
+		name, err := a.Input(prompt.Input{
+			Message:  "Service name",
+			Default:  o.defaultName(),
+			Help:     "Names the directory, the binary (cmd/NAME), the Kubernetes objects and the default module path. Lowercase letters, digits and single dashes, starting with a letter, at most 63 characters, e.g. orders-api. Flag: the NAME argument.",
+			Validate: generator.ValidateName,
+		})
+		if err != nil {
+			return spec, err
+		}
+		spec.Name = name
+	}
+	if spec.Module == "" {
+		if err := ctx.Err(); err != nil {
+			return spec, err
+		}
+		module, err := a.Input(prompt.Input{
+			Message:  "Go module path",
+			Default:  spec.Name,
+			Help:     "The module path in go.mod and the import prefix of the service's packages, e.g. github.com/acme/" + spec.Name + ". A path whose first element has no dot, like the default, is a local module (as `go mod init` allows). Flag: --module.",
+			Validate: generator.ValidateModule,
+		})
+		if err != nil {
+			return spec, err
+		}
+		spec.Module = module
+	}
+	componentsAsked := false
+	for _, g := range generator.Groups {
+		if spec.Get(g.Name) != "" {
+			continue // given by a flag or the answer file
+		}
+		if err := ctx.Err(); err != nil {
+			return spec, err
+		}
+		var err error
+		if slices.Contains(componentGroups, g.Name) {
+			if !componentsAsked {
+				componentsAsked = true
+				err = askComponents(a, c, &spec)
+			}
+		} else {
+			err = askGroup(a, c, &spec, g)
+		}
+		if err != nil {
+			return spec, err
+		}
+	}
+
+	spec = spec.WithDefaults(c)
+	if err := spec.Validate(c); err != nil {
+		return spec, err
+	}
+	o.printSummary(spec)
+	if err := ctx.Err(); err != nil {
+		return spec, err
+	}
+	ok, err := a.Confirm(prompt.Confirm{
+		Message: fmt.Sprintf("Generate %s in %s?", spec.Name, o.targetDir(spec)),
+		Default: true,
+		Help:    "Yes writes the service. No stops here and writes nothing; the command above makes the same service without prompts.",
+	})
+	if err != nil {
+		return spec, err
+	}
+	if !ok {
+		return spec, errNotConfirmed
+	}
+	return spec, nil
+}
+
+// askGroup asks for one group's choice with a Select, unless there is nothing to choose.
+func askGroup(a prompt.Asker, c *generator.Catalog, spec *generator.Spec, g generator.Group) error {
+	choices := c.Choices(g.Name)
+	if len(choices) <= 1 {
+		*spec.Field(g.Name) = c.Default(g.Name) // one choice (or none at all): nothing to ask
+		return nil
+	}
+	var options []prompt.Option
+	for _, name := range choices {
+		options = append(options, prompt.Option{Value: name, Description: describeChoice(c, g, name)})
+	}
+	help := groupPromptHelp[g.Name]
+	if help != "" {
+		help += " "
+	}
+	v, err := a.Select(prompt.Select{
+		Message: g.Title,
+		Options: options,
+		Default: c.Default(g.Name),
+		Help:    help + "Flag: --" + g.Name + ".",
+	})
+	if err != nil {
+		return err
+	}
+	*spec.Field(g.Name) = v
+	return nil
+}
+
+// askComponents asks for the component groups that are still unset with one MultiSelect: the
+// components of every such group, the groups' defaults checked. A group with nothing checked
+// is none.
+func askComponents(a prompt.Asker, c *generator.Catalog, spec *generator.Spec) error {
+	var pending []generator.Group
+	var options []prompt.Option
+	var defaults, helpLines, flags []string
+	for _, name := range componentGroups {
+		g, _ := generator.GroupByName(name)
+		if spec.Get(name) != "" {
+			continue
+		}
+		pending = append(pending, g)
+		comps := c.InGroup(name)
+		for _, comp := range comps {
+			options = append(options, prompt.Option{Value: comp.Name, Description: describeChoice(c, g, comp.Name)})
+		}
+		if d := c.Default(name); d != generator.None {
+			defaults = append(defaults, d)
+		}
+		if len(comps) > 0 {
+			helpLines = append(helpLines, fmt.Sprintf("%s: %s", lowerFirst(g.Title), strings.Join(c.Choices(name), ", ")))
+		}
+		flags = append(flags, "--"+name)
+	}
+	if len(options) == 0 {
+		for _, g := range pending {
+			*spec.Field(g.Name) = generator.None
+		}
+		return nil
+	}
+	chosen, err := a.MultiSelect(prompt.MultiSelect{
+		Message: "Components",
+		Options: options,
+		Default: defaults,
+		Help: "Optional dependencies, at most one of each kind (" + strings.Join(helpLines, "; ") + "). " +
+			"Each gets a configured client behind a circuit breaker and a readiness check, and is used by the example resource. " +
+			"Leave all unchecked for a service with no external dependency. Flags: " + strings.Join(flags, ", ") + ".",
+		Validate: func(chosen []string) error { return checkComponents(c, *spec, pending, chosen) },
+	})
+	if err != nil {
+		return err
+	}
+	for _, g := range pending {
+		*spec.Field(g.Name) = generator.None
+	}
+	for _, name := range chosen {
+		comp, _ := c.Component(name)
+		*spec.Field(comp.Group) = name
+	}
+	return nil
+}
+
+// checkComponents is the inline validation of the components question: at most one component
+// per group, and none that conflicts with another choice.
+func checkComponents(c *generator.Catalog, spec generator.Spec, groups []generator.Group, chosen []string) error {
+	for _, g := range groups {
+		var inGroup []string
+		for _, name := range chosen {
+			if comp, ok := c.Component(name); ok && comp.Group == g.Name {
+				inGroup = append(inGroup, name)
+			}
+		}
+		if len(inGroup) > 1 {
+			return fmt.Errorf("choose at most one %s: %s", lowerFirst(g.Title), strings.Join(inGroup, " or "))
+		}
+	}
+	enabled := append(spec.Components(), chosen...)
+	for _, name := range chosen {
+		comp, _ := c.Component(name)
+		for _, x := range comp.Conflicts {
+			if slices.Contains(enabled, x) {
+				return fmt.Errorf("%s conflicts with %s", name, x)
+			}
+		}
+	}
+	return nil
+}
+
+// describeChoice is the description shown beside a choice: the component's own, or for none
+// what leaving the group out means.
+func describeChoice(c *generator.Catalog, g generator.Group, name string) string {
+	if name == generator.None {
+		return "no " + lowerFirst(g.Title)
+	}
+	desc := ""
+	if comp, ok := c.Component(name); ok {
+		desc = comp.Description
+	}
+	if slices.Contains(componentGroups, g.Name) {
+		desc = lowerFirst(g.Title) + ": " + desc
+	}
+	return desc
+}
+
+// lowerFirst lowercases the first letter of a title unless it starts an acronym ("CI system").
+func lowerFirst(s string) string {
+	r := []rune(s)
+	if len(r) == 0 || (len(r) > 1 && unicode.IsUpper(r[1])) {
+		return s
+	}
+	r[0] = unicode.ToLower(r[0])
+	return string(r)
+}
+
+// defaultName offers the last element of -o DIR as the service name, when it is a valid one.
+func (o *newOptions) defaultName() string {
+	if o.output == "" {
+		return ""
+	}
+	base := filepath.Base(filepath.Clean(o.output))
+	if generator.ValidateName(base) != nil {
+		return ""
+	}
+	return base
+}
+
+// targetDir is where the service goes: -o DIR, else ./NAME.
+func (o *newOptions) targetDir(spec generator.Spec) string {
+	if o.output != "" {
+		return o.output
+	}
+	return "." + string(filepath.Separator) + spec.Name
+}
+
+// printSummary shows the choices and the command line that makes the same service without
+// prompts, so it can be made again in a script.
+func (o *newOptions) printSummary(spec generator.Spec) {
+	w := o.streams.Out
+	fmt.Fprintln(w)
+	row := func(k, v string) { fmt.Fprintf(w, "  %-10s %s\n", k, v) }
+	row("name", spec.Name)
+	row("module", spec.Module)
+	for _, g := range generator.Groups {
+		row(g.Name, spec.Get(g.Name))
+	}
+	row("directory", o.targetDir(spec))
+	fmt.Fprintf(w, "\nThe same without prompts:\n  %s\n\n", o.commandLine(spec))
+}
+
+// commandLine is the `svcgen new` invocation that makes spec without asking anything: every
+// answer as a flag, and --yes so that a later svcgen with a new question takes its default
+// instead of waiting.
+func (o *newOptions) commandLine(spec generator.Spec) string {
+	args := []string{"svcgen", "new", spec.Name, "--module", spec.Module}
+	for _, g := range generator.Groups {
+		args = append(args, "--"+g.Name, spec.Get(g.Name))
+	}
+	if o.output != "" {
+		args = append(args, "-o", o.output)
+	}
+	if o.templates != "" {
+		args = append(args, "--templates", o.templates)
+	}
+	if o.force {
+		args = append(args, "--force")
+	}
+	if o.noTidy {
+		args = append(args, "--no-tidy")
+	}
+	if o.dryRun {
+		args = append(args, "--dry-run")
+	}
+	args = append(args, "--yes")
+	for i, a := range args {
+		args[i] = shellQuote(a)
+	}
+	return strings.Join(args, " ")
+}
+
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
+
+// shellQuote quotes s for a POSIX shell when it needs quoting.
+func shellQuote(s string) string {
+	if shellSafe.MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// promptAborted turns an answer that stopped the questions into the command's error: Ctrl-C
+// (or SIGINT) exits 130 as a shell expects; every case says that nothing was written.
+func promptAborted(err error) error {
+	switch {
+	case errors.Is(err, prompt.ErrInterrupted), errors.Is(err, context.Canceled):
+		return &exitError{code: 130, err: errors.New("interrupted; nothing written")}
+	case errors.Is(err, io.EOF):
+		return errors.New("input ended before every question was answered; nothing written")
+	case errors.Is(err, errNotConfirmed):
+		return errors.New("not confirmed; nothing written")
+	}
+	return err
+}
