@@ -48,6 +48,10 @@ func (s *surveyAsker) Select(q Select) (string, error) {
 
 func (s *surveyAsker) MultiSelect(q MultiSelect) ([]string, error) {
 	answer := []string{}
+	p := &survey.MultiSelect{
+		Message: q.Message, Help: q.Help, Options: Values(q.Options), Default: q.Default,
+		Description: describe(q.Options), PageSize: pageSize(q.Options),
+	}
 	var opts []survey.AskOpt
 	if q.Validate != nil {
 		opts = append(opts, survey.WithValidator(func(v any) error {
@@ -56,12 +60,13 @@ func (s *surveyAsker) MultiSelect(q MultiSelect) ([]string, error) {
 			for i, c := range chosen {
 				values[i] = c.Value
 			}
-			return q.Validate(values)
+			err := q.Validate(values)
+			if err != nil {
+				// Survey asks again from the defaults; start from what the user chose instead.
+				p.Default = values
+			}
+			return err
 		}))
-	}
-	p := &survey.MultiSelect{
-		Message: q.Message, Help: q.Help, Options: Values(q.Options), Default: q.Default,
-		Description: describe(q.Options), PageSize: pageSize(q.Options),
 	}
 	err := s.ask(p, &answer, opts...)
 	return answer, err
