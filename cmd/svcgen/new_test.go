@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -132,4 +133,8 @@ func TestVersion(t *testing.T) {
 			t.Errorf("%v: exit %d, %q", args, code, stdout)
 		}
 	}
+}
+
+func regexpMatch(pattern, s string) bool {
+	return regexp.MustCompile(pattern).MatchString(s)
 }
