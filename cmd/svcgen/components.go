@@ -42,8 +42,8 @@ func runComponents(o *componentsOptions) error {
 			return err
 		}
 		answers = &m.Answers
-		if overlay == "" && m.Templates != "" {
-			overlay = m.Templates
+		if overlay == "" {
+			overlay = generator.OverlayDir(o.dir, m)
 		}
 	}
 	catalog, err := generator.LoadTemplates(overlay)
