@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/svcgen/svcgen/cmd/svcgen/internal/prompt"
 	"github.com/svcgen/svcgen/generator"
@@ -231,16 +230,6 @@ func describeChoice(c *generator.Catalog, g generator.Group, name string) string
 		desc = lowerFirst(g.Title) + ": " + desc
 	}
 	return desc
-}
-
-// lowerFirst lowercases the first letter of a title unless it starts an acronym ("CI system").
-func lowerFirst(s string) string {
-	r := []rune(s)
-	if len(r) == 0 || (len(r) > 1 && unicode.IsUpper(r[1])) {
-		return s
-	}
-	r[0] = unicode.ToLower(r[0])
-	return string(r)
 }
 
 // defaultName offers the last element of -o DIR as the service name, when it is a valid one.

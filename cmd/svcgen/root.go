@@ -27,6 +27,8 @@ checks, and later adds, removes or regenerates one component without losing your
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.AddCommand(newNewCmd(streams))
 	root.AddCommand(newVersionCmd(streams))
+	root.AddCommand(newComponentsCmd(streams))
+	registerCompletions(root)
 	return root
 }
 
