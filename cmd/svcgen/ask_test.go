@@ -299,8 +299,8 @@ func TestNewInteractiveStopsWritingNothing(t *testing.T) {
 		}
 		assertEmptyDir(t, dir)
 	}
-	// Answering no at the confirmation: the script runs out of Enters before it, so give the
-	// questions explicitly up to the confirmation and then refuse.
+	// Answering no at the confirmation. How many questions come before it depends on the
+	// embedded templates: count them with a dry run, then press Enter up to the confirmation.
 	dir := t.TempDir()
 	script := enterThrough("svc")
 	code, _, _ := runInteractive(t, script, "new", "--dry-run", "-o", filepath.Join(dir, "svc"))
