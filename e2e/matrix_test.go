@@ -1,0 +1,60 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// stackFactors are the stack choices the matrix varies: 2×2×2×2×2×3 = 96 combinations.
+var stackFactors = []Factor{
+	{"framework", []string{"gin", "echo"}},
+	{"database", []string{"postgres", "none"}},
+	{"cache", []string{"redis", "none"}},
+	{"broker", []string{"kafka", "none"}},
+	{"metrics", []string{"prometheus", "none"}},
+	{"ci", []string{"github", "gitlab", "none"}},
+}
+
+// TestMatrix generates a pairwise-covering set of stack combinations and, in each, builds, vets
+// and runs `go test -race` with the integration servers named by DATABASE_URL and REDIS_URL.
+// SVCGEN_MATRIX=all runs all 96 combinations (scripts/matrix.sh does that).
+func TestMatrix(t *testing.T) {
+	if testing.Short() {
+		t.Skip("matrix: skipped with -short")
+	}
+	rows := Pairwise(stackFactors)
+	if os.Getenv("SVCGEN_MATRIX") == "all" {
+		rows = All(stackFactors)
+	}
+	env := integrationEnv(t)
+	for _, row := range rows {
+		t.Run(strings.Join(row, "-"), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "matrix-svc")
+			args := []string{"new", "matrix-svc", "--module", "example.com/matrix-svc", "-o", dir, "-y"}
+			for i, f := range stackFactors {
+				args = append(args, "--"+f.Group, row[i])
+			}
+			svcgen(t, args...)
+			checkService(t, dir, env)
+		})
+	}
+}
+
+// integrationEnv passes the integration servers to generated tests. With CI=true they must be
+// set: the generated tests then fail instead of skipping, and so must this harness.
+func integrationEnv(t *testing.T) []string {
+	t.Helper()
+	var env []string
+	for _, k := range []string{"DATABASE_URL", "REDIS_URL"} {
+		v := os.Getenv(k)
+		if v == "" && os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but %s is not set: start the servers with scripts/services.sh", k)
+		}
+		if v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
