@@ -92,7 +92,8 @@ func NewData(s Spec, c *Catalog) (Data, []*Component, error) {
 	}, comps, nil
 }
 
-// Render turns a spec into the service's files, sorted by path. It fails, naming the template,
+// Render turns a spec into the service's files, sorted by path. A .tmpl template that renders to
+// only white space produces no file, so a file can exist only for some stacks. It fails, naming the template,
 // when a template does not execute, renders invalid Go, or would write outside the service; two
 // components rendering the same path is an error too.
 func Render(s Spec, c *Catalog) ([]File, error) {
@@ -112,6 +113,9 @@ func Render(s Spec, c *Catalog) ([]File, error) {
 			f, err := renderOne(comp.Name, p, srcs[p], data, funcs)
 			if err != nil {
 				return nil, err
+			}
+			if f.Data == nil {
+				continue // the template chose not to produce a file
 			}
 			if prev, dup := owner[f.Path]; dup {
 				return nil, fmt.Errorf("%s: both components %s and %s render this path", f.Path, prev, comp.Name)
@@ -145,6 +149,10 @@ func renderOne(component, src string, fsys fs.FS, data Data, funcs template.Func
 			return File{}, err
 		}
 		body = buf.Bytes()
+		if len(bytes.TrimSpace(body)) == 0 {
+			// A template that renders to nothing (say, wrapped in {{ if .With.redis }}) produces no file.
+			return File{Path: target, Component: component}, nil
+		}
 	}
 	if strings.HasSuffix(target, ".go") {
 		formatted, err := format.Source(body)

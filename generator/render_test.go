@@ -135,3 +135,28 @@ func TestRequirementsComeFromThePinnedTable(t *testing.T) {
 		t.Fatalf("unpinned module: err = %v", err)
 	}
 }
+
+func TestTemplateRenderingToNothingProducesNoFile(t *testing.T) {
+	fsys := testFS()
+	fsys["core/only-with-echo.txt.tmpl"] = &fstest.MapFile{Data: []byte("{{ if .With.echo }}echo{{ end }}\n")}
+	c, _ := LoadCatalog(fsys, nil)
+	files, err := Render(testSpec(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if f.Path == "only-with-echo.txt" {
+			t.Fatal("empty render produced a file")
+		}
+	}
+	s := testSpec()
+	s.Framework = "echo"
+	files, _ = Render(s, c)
+	found := false
+	for _, f := range files {
+		found = found || f.Path == "only-with-echo.txt" && string(f.Data) == "echo\n"
+	}
+	if !found {
+		t.Fatal("non-empty render produced no file")
+	}
+}
