@@ -34,7 +34,7 @@ func LoadTemplates(overlayDir string) (*Catalog, error) {
 type NewOptions struct {
 	Spec      Spec
 	Dir       string // target directory
-	Templates string // overlay directory ("" for none), recorded in the manifest
+	Templates string // overlay directory ("" for none), recorded in the manifest (see RecordTemplates)
 	Force     bool   // allow a non-empty target
 	DryRun    bool   // plan only
 	Tidy      bool   // run `go mod tidy` after rendering
@@ -65,8 +65,9 @@ func New(ctx context.Context, c *Catalog, opts NewOptions) (*NewResult, error) {
 		return nil, err
 	}
 	res := &NewResult{Plan: plan}
+	recorded := RecordTemplates(opts.Dir, opts.Templates)
 	if opts.DryRun {
-		res.Manifest = NewManifest(opts.Spec, opts.Templates, files)
+		res.Manifest = NewManifest(opts.Spec, recorded, files)
 		return res, nil
 	}
 	stage, err := NewStage(opts.Dir)
@@ -94,7 +95,7 @@ func New(ctx context.Context, c *Catalog, opts NewOptions) (*NewResult, error) {
 			return nil, err
 		}
 	}
-	res.Manifest = NewManifest(opts.Spec, opts.Templates, files)
+	res.Manifest = NewManifest(opts.Spec, recorded, files)
 	raw, err := res.Manifest.Marshal()
 	if err != nil {
 		return nil, err
