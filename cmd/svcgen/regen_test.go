@@ -247,7 +247,8 @@ func TestDryRunWritesNothing(t *testing.T) {
 		}
 	}
 	code, stdout, _ := runCLI(t, "add", "redis", "-C", dir, "--dry-run")
-	if code != exitConflict || !strings.Contains(stdout, "conflict  "+mainGo) || !strings.Contains(stdout, "create    internal/cache/cache.go") {
+	if code != exitConflict || !strings.Contains(stdout, "conflict  "+mainGo) || !strings.Contains(stdout, "create    internal/cache/cache.go") ||
+		!strings.Contains(stdout, "--- /dev/null\n+++ b/internal/cache/cache.go\n") || !strings.Contains(stdout, "+<<<<<<< yours\n") {
 		t.Errorf("add redis --dry-run: exit %d\n%s", code, stdout)
 	}
 }

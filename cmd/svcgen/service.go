@@ -42,7 +42,7 @@ func addServiceFlags(cmd *cobra.Command, o *serviceOptions, writes bool) {
 	if !writes {
 		return
 	}
-	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan; write nothing")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan and the unified diff of every change; write nothing")
 	f.BoolVar(&o.force, "force", false, "replace files of yours that are in the way of generated ones")
 	f.BoolVar(&o.noTidy, "no-tidy", false, "skip `go mod tidy` after go.mod or Go sources change")
 }
@@ -111,6 +111,10 @@ func regenerate(cmd *cobra.Command, o *serviceOptions, svc *service, spec genera
 	printChanges(o.streams, res.Plan)
 	switch {
 	case o.dryRun:
+		if countWrites(res.Plan) > 0 {
+			fmt.Fprintln(o.streams.Out)
+			printDiff(o.streams, res.Plan)
+		}
 		fmt.Fprintf(o.streams.Out, "dry run: nothing written to %s\n", svc.dir)
 	case countWrites(res.Plan) == 0 && !res.ManifestWritten:
 		fmt.Fprintf(o.streams.Out, "%s is in step with its answers: nothing written\n", spec.Name)
