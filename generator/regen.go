@@ -14,36 +14,6 @@ import (
 	"github.com/svcgen/svcgen/generator/merge"
 )
 
-// Regeneration brings an existing service in step with a set of answers (the recorded ones for
-// `svcgen regen`, changed ones for add/remove/set) without losing its owners' edits. For every
-// path the new render produces or the manifest lists, PlanRegen compares three versions:
-//
-//   - theirs: the new render of the answers;
-//   - ours: the file on disk;
-//   - base: the render of the manifest's recorded answers with the current templates, usable
-//     only when its hash equals the hash the manifest recorded (otherwise the templates changed
-//     since the file was written and the base is unknown).
-//
-// and decides:
-//
-//   - absent on disk → Create;
-//   - already equal to the render → Unchanged;
-//   - on disk but not in the manifest → a file of the owners is in the way: Conflict, left as it
-//     is (Overwrite with Force);
-//   - unedited since generation (its hash is the manifest's) → Update;
-//   - edited → three-way merge of base, ours and theirs: Merge when clean (Unchanged when the
-//     merge is the file as it is), Conflict with git-style markers written into the file when
-//     both sides changed the same lines, and Conflict (markers around every difference) when
-//     the base is unknown — never a guess;
-//   - in the manifest but no longer rendered → Delete when unedited, Keep (and report) when
-//     edited; a kept file is no longer listed in the manifest: it is now the owners' own.
-//
-// go.mod follows RegenGoMod's rule and go.sum is what `go mod tidy` writes. Files that are
-// neither rendered nor in the manifest are the owners' and never looked at.
-//
-// The manifest records, for every generated file, the hash of the render — not of a merged file
-// — so a file its owners edited stays "edited" and its edits survive every later regeneration.
-
 // PlanOptions narrow and loosen a regeneration plan.
 type PlanOptions struct {
 	// Only limits the plan to the files of these components (`svcgen regen COMPONENT...`); every
@@ -127,9 +97,36 @@ type regenState struct {
 	goMod   bool
 }
 
-// PlanRegen plans bringing the service in dir, generated as recorded in old, in step with spec
-// rendered from c. It reads the disk and writes nothing. See the package notes on regeneration
-// above for the rules.
+// PlanRegen plans bringing an existing service (in dir, generated as recorded in old) in step
+// with the answers spec (the recorded ones for `svcgen regen`, changed ones for add, remove and
+// set) without losing its owners' edits; it reads the disk and writes nothing. For every path
+// the new render of spec (from c) produces or the manifest lists, it compares three versions:
+//
+//   - theirs: the new render of the answers;
+//   - ours: the file on disk;
+//   - base: the render of the manifest's recorded answers with the current templates, usable
+//     only when its hash equals the hash the manifest recorded (otherwise the templates changed
+//     since the file was written and the base is unknown).
+//
+// and decides:
+//
+//   - absent on disk → Create;
+//   - already equal to the render → Unchanged;
+//   - on disk but not in the manifest → a file of the owners is in the way: Conflict, left as it
+//     is (Overwrite with Force);
+//   - unedited since generation (its hash is the manifest's) → Update;
+//   - edited → three-way merge of base, ours and theirs: Merge when clean (Unchanged when the
+//     merge is the file as it is), Conflict with git-style markers written into the file when
+//     both sides changed the same lines, and Conflict (markers around every difference) when
+//     the base is unknown — never a guess;
+//   - in the manifest but no longer rendered → Delete when unedited, Keep (and report) when
+//     edited; a kept file is no longer listed in the manifest: it is now the owners' own.
+//
+// go.mod follows RegenGoMod's rule and go.sum is what `go mod tidy` writes. Files that are
+// neither rendered nor in the manifest are the owners' and never looked at.
+//
+// The manifest records, for every generated file, the hash of the render — not of a merged file
+// — so a file its owners edited stays "edited" and its edits survive every later regeneration.
 func PlanRegen(c *Catalog, old *Manifest, spec Spec, dir string, opts PlanOptions) (*Plan, error) {
 	p, _, err := planRegen(c, old, spec, dir, opts)
 	return p, err
