@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 
 	"github.com/svcgen/svcgen/templates"
 )
@@ -34,7 +35,7 @@ func LoadTemplates(overlayDir string) (*Catalog, error) {
 type NewOptions struct {
 	Spec      Spec
 	Dir       string // target directory
-	Templates string // overlay directory ("" for none), recorded in the manifest (see RecordTemplates)
+	Templates string // overlay directory ("" for none), recorded in the manifest
 	Force     bool   // allow a non-empty target
 	DryRun    bool   // plan only
 	Tidy      bool   // run `go mod tidy` after rendering
@@ -65,9 +66,9 @@ func New(ctx context.Context, c *Catalog, opts NewOptions) (*NewResult, error) {
 		return nil, err
 	}
 	res := &NewResult{Plan: plan}
-	recorded := RecordTemplates(opts.Dir, opts.Templates)
+	overlay := RecordOverlay(opts.Dir, opts.Templates)
 	if opts.DryRun {
-		res.Manifest = NewManifest(opts.Spec, recorded, files)
+		res.Manifest = NewManifest(opts.Spec, overlay, files)
 		return res, nil
 	}
 	stage, err := NewStage(opts.Dir)
@@ -95,7 +96,7 @@ func New(ctx context.Context, c *Catalog, opts NewOptions) (*NewResult, error) {
 			return nil, err
 		}
 	}
-	res.Manifest = NewManifest(opts.Spec, recorded, files)
+	res.Manifest = NewManifest(opts.Spec, overlay, files)
 	raw, err := res.Manifest.Marshal()
 	if err != nil {
 		return nil, err
@@ -172,4 +173,30 @@ func Tidy(ctx context.Context, dir string, progress io.Writer) error {
 		return &TidyError{Dir: dir, Stderr: stderr.String(), Err: err}
 	}
 	return nil
+}
+
+// RecordOverlay returns the overlay directory as the manifest records it: relative to the
+// service directory when it can be (so a service and its overlay can move together, as in one
+// repository), absolute otherwise. "" stays "".
+func RecordOverlay(serviceDir, overlay string) string {
+	if overlay == "" {
+		return ""
+	}
+	absOverlay, err1 := filepath.Abs(overlay)
+	absService, err2 := filepath.Abs(serviceDir)
+	if err1 != nil || err2 != nil {
+		return overlay
+	}
+	if rel, err := filepath.Rel(absService, absOverlay); err == nil {
+		return filepath.ToSlash(rel)
+	}
+	return absOverlay
+}
+
+// OverlayDir resolves a manifest's recorded overlay against the service directory.
+func OverlayDir(serviceDir string, m *Manifest) string {
+	if m.Templates == "" || filepath.IsAbs(m.Templates) {
+		return m.Templates
+	}
+	return filepath.Join(serviceDir, filepath.FromSlash(m.Templates))
 }

@@ -30,10 +30,10 @@ type Manifest struct {
 	Format    int    `yaml:"format"`
 	Generator string `yaml:"generator"`
 	Answers   Spec   `yaml:"answers"`
-	// Templates is the --templates overlay directory the service was generated with, if any:
-	// relative to the service directory when relative (RecordTemplates). Every regeneration
-	// command renders with LoadTemplates(ResolveTemplates(dir, Templates)), so the base render
-	// and the new one come from the same templates as the service did.
+	// Templates is the --templates overlay directory the service was generated with, if any,
+	// relative to the service directory when it can be (RecordOverlay). Every regeneration
+	// command renders with LoadTemplates(OverlayDir(dir, manifest)), so the base render and the
+	// new one come from the same templates as the service did.
 	Templates string         `yaml:"templates,omitempty"`
 	Files     []ManifestFile `yaml:"files"`
 }

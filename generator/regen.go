@@ -332,9 +332,9 @@ func planGoMod(root *os.Root, t File, old *Manifest, base map[string]File) (Chan
 // only when it differs, so a regeneration that changes nothing writes nothing at all.
 //
 // c must be the catalog the service was generated with: the embedded templates overlaid by the
-// manifest's Templates directory, if any (LoadTemplates(old.Templates), resolved against the
-// service directory when relative; see ResolveTemplates). Both the base render and the new one
-// come from it.
+// manifest's Templates directory, if any — LoadTemplates(OverlayDir(opts.Dir, old)), which
+// resolves a relative overlay against the service directory (see RecordOverlay). Both the base
+// render and the new one come from it.
 //
 // Conflicts are not errors: every other change is still applied and the result lists them.
 func Regen(ctx context.Context, c *Catalog, old *Manifest, opts RegenOptions) (*RegenResult, error) {
@@ -417,16 +417,6 @@ func needsTidy(p *Plan) bool {
 	return false
 }
 
-// ResolveTemplates returns the overlay directory a manifest records, as a path usable from the
-// current directory: a relative one is relative to the service directory dir (which is how
-// `svcgen new` records it). "" stays "".
-func ResolveTemplates(dir, recorded string) string {
-	if recorded == "" || filepath.IsAbs(recorded) {
-		return recorded
-	}
-	return filepath.Join(dir, filepath.FromSlash(recorded))
-}
-
 func byPath(files []File) map[string]File {
 	m := make(map[string]File, len(files))
 	for _, f := range files {
@@ -440,24 +430,4 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
-}
-
-// RecordTemplates returns how a manifest records the overlay directory overlay given to `new`
-// for a service generated into dir: relative to the service directory when overlay is relative
-// (so that `svcgen regen` run inside the service, or with -C, finds it wherever it was run from
-// at first), absolute when it is absolute.
-func RecordTemplates(dir, overlay string) string {
-	if overlay == "" || filepath.IsAbs(overlay) {
-		return overlay
-	}
-	absDir, err1 := filepath.Abs(dir)
-	absOverlay, err2 := filepath.Abs(overlay)
-	if err1 != nil || err2 != nil {
-		return overlay
-	}
-	rel, err := filepath.Rel(absDir, absOverlay)
-	if err != nil {
-		return absOverlay
-	}
-	return filepath.ToSlash(rel)
 }

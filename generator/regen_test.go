@@ -444,25 +444,6 @@ func TestRegenRejectsInvalidAnswersWritingNothing(t *testing.T) {
 	}
 }
 
-func TestTemplatesOverlayIsRecordedRelativeToTheService(t *testing.T) {
-	wd, _ := os.Getwd()
-	for _, tc := range []struct{ dir, overlay, recorded string }{
-		{"out/svc", "my-templates", "../../my-templates"},
-		{"svc", "/abs/templates", "/abs/templates"},
-		{"svc", "", ""},
-	} {
-		got := RecordTemplates(tc.dir, tc.overlay)
-		if got != tc.recorded {
-			t.Errorf("RecordTemplates(%q, %q) = %q, want %q", tc.dir, tc.overlay, got, tc.recorded)
-		}
-		if tc.overlay != "" && !filepath.IsAbs(tc.overlay) {
-			if back := ResolveTemplates(tc.dir, got); filepath.Join(wd, back) != filepath.Join(wd, tc.overlay) {
-				t.Errorf("ResolveTemplates(%q, %q) = %q", tc.dir, got, back)
-			}
-		}
-	}
-}
-
 func TestHasConflictMarkers(t *testing.T) {
 	for data, want := range map[string]bool{
 		"a\n<<<<<<< yours\nb\n=======\nc\n>>>>>>> svcgen 0.1.0\nd\n":           true,

@@ -7,7 +7,9 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/Masterminds/sprig/v3"
@@ -101,28 +103,55 @@ func Render(s Spec, c *Catalog) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
-	funcs := funcMap()
-	var out []File
-	owner := map[string]string{}
+	// Collect every template first, then render them concurrently: go/format dominates the
+	// cost, and files are independent. Results keep job order, so output stays deterministic.
+	type job struct {
+		comp string
+		path string
+		src  fs.FS
+	}
+	var jobs []job
 	for _, comp := range comps {
 		paths, srcs, err := comp.files()
 		if err != nil {
 			return nil, err
 		}
 		for _, p := range paths {
-			f, err := renderOne(comp.Name, p, srcs[p], data, funcs)
-			if err != nil {
-				return nil, err
-			}
-			if f.Data == nil {
-				continue // the template chose not to produce a file
-			}
-			if prev, dup := owner[f.Path]; dup {
-				return nil, fmt.Errorf("%s: both components %s and %s render this path", f.Path, prev, comp.Name)
-			}
-			owner[f.Path] = comp.Name
-			out = append(out, f)
+			jobs = append(jobs, job{comp.Name, p, srcs[p]})
 		}
+	}
+	results := make([]File, len(jobs))
+	errs := make([]error, len(jobs))
+	funcs := funcMap() // read-only after creation, safe to share
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+		wg.Go(func() {
+			for i := range next {
+				results[i], errs[i] = renderOne(jobs[i].comp, jobs[i].path, jobs[i].src, data, funcs)
+			}
+		})
+	}
+	for i := range jobs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	var out []File
+	owner := map[string]string{}
+	for i, f := range results {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		if f.Data == nil {
+			continue // the template chose not to produce a file
+		}
+		if prev, dup := owner[f.Path]; dup {
+			return nil, fmt.Errorf("%s: both components %s and %s render this path", f.Path, prev, jobs[i].comp)
+		}
+		owner[f.Path] = jobs[i].comp
+		out = append(out, f)
 	}
 	sortFiles(out)
 	return out, nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -132,4 +133,36 @@ func TestVersion(t *testing.T) {
 			t.Errorf("%v: exit %d, %q", args, code, stdout)
 		}
 	}
+}
+
+func regexpMatch(pattern, s string) bool {
+	return regexp.MustCompile(pattern).MatchString(s)
+}
+
+func TestNewWithTemplateOverlay(t *testing.T) {
+	overlay := t.TempDir()
+	os.MkdirAll(filepath.Join(overlay, "core"), 0o755)
+	os.WriteFile(filepath.Join(overlay, "core", "NOTES.md.tmpl"), []byte("notes for {{ .Name }}\n"), 0o644)
+	dir := filepath.Join(t.TempDir(), "svc")
+	code, _, stderr := runCLI(t, "new", "orders-api", "-y", "--no-tidy", "--templates", overlay, "-o", dir)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "NOTES.md")); err != nil || string(data) != "notes for orders-api\n" {
+		t.Fatalf("NOTES.md = %q, %v", data, err)
+	}
+	manifest, _ := os.ReadFile(filepath.Join(dir, ".svcgen.yaml"))
+	rel, _ := filepath.Rel(dir, overlay)
+	if !strings.Contains(string(manifest), "templates: "+rel) {
+		t.Errorf("overlay path not recorded in the manifest:\n%s", manifest)
+	}
+
+	// An overlay that reads the environment is refused, and nothing is written.
+	os.WriteFile(filepath.Join(overlay, "core", "LEAK.md.tmpl"), []byte(`{{ env "HOME" }}`), 0o644)
+	parent := t.TempDir()
+	code, _, stderr = runCLI(t, "new", "orders-api", "-y", "--no-tidy", "--templates", overlay, "-o", filepath.Join(parent, "svc"))
+	if code == 0 || !strings.Contains(stderr, `function "env" not defined`) || !strings.Contains(stderr, "core/LEAK.md.tmpl") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	assertEmptyDir(t, parent)
 }

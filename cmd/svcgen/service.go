@@ -62,8 +62,7 @@ func openService(dir string) (*service, error) {
 	if err != nil {
 		return nil, err
 	}
-	overlay := generator.ResolveTemplates(dir, m.Templates)
-	c, err := loadTemplates(overlay)
+	c, err := loadTemplates(generator.OverlayDir(dir, m))
 	if err != nil {
 		if m.Templates != "" {
 			return nil, fmt.Errorf("the service was generated with the template overlay %s (recorded in %s), which cannot be loaded: %w", m.Templates, generator.ManifestName, err)
