@@ -27,10 +27,14 @@ const Version = "0.1.0"
 // Manifest records what the generator wrote into a service, so that later runs can tell the
 // owners' edits from its own output.
 type Manifest struct {
-	Format    int            `yaml:"format"`
-	Generator string         `yaml:"generator"`
-	Answers   Spec           `yaml:"answers"`
-	Templates string         `yaml:"templates,omitempty"` // overlay directory, when one was used
+	Format    int    `yaml:"format"`
+	Generator string `yaml:"generator"`
+	Answers   Spec   `yaml:"answers"`
+	// Templates is the --templates overlay directory the service was generated with, if any,
+	// relative to the service directory when it can be (RecordOverlay). Every regeneration
+	// command renders with LoadTemplates(OverlayDir(dir, manifest)), so the base render and the
+	// new one come from the same templates as the service did.
+	Templates string         `yaml:"templates,omitempty"`
 	Files     []ManifestFile `yaml:"files"`
 }
 

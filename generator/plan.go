@@ -28,18 +28,27 @@ const (
 
 // Change is the plan for one path.
 type Change struct {
-	Path      string      `json:"path"`
-	Component string      `json:"component"`
-	Action    Action      `json:"action"`
-	Reason    string      `json:"reason,omitempty"`
-	Old       []byte      `json:"-"` // what is on disk now (nil when absent)
-	New       []byte      `json:"-"` // what will be on disk afterwards (nil when deleted)
-	Mode      fs.FileMode `json:"-"`
+	Path      string `json:"path"`
+	Component string `json:"component"`
+	Action    Action `json:"action"`
+	Reason    string `json:"reason,omitempty"`
+	// Edited is set when the file's owners changed it since svcgen wrote it (regeneration only).
+	Edited bool        `json:"edited,omitempty"`
+	Old    []byte      `json:"-"` // what is on disk now (nil when absent)
+	New    []byte      `json:"-"` // what will be on disk afterwards (nil when deleted, or when a conflict leaves the file as it is)
+	Mode   fs.FileMode `json:"-"`
 }
 
-// Writes reports whether applying the change touches the disk.
+// Writes reports whether applying the change touches the disk. A conflict writes when it puts
+// conflict markers into the file, and not when it leaves a file in the way as it is.
 func (c Change) Writes() bool {
-	return c.Action != Unchanged && c.Action != Keep
+	switch c.Action {
+	case Unchanged, Keep:
+		return false
+	case Conflict:
+		return c.New != nil
+	}
+	return true
 }
 
 // Plan is the list of changes to a service directory, sorted by path, plus the full render the

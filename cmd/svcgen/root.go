@@ -26,6 +26,7 @@ checks, and later adds, removes or regenerates one component without losing your
 	root.SetErr(streams.ErrOut)
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.AddCommand(newNewCmd(streams))
+	root.AddCommand(newAddCmd(streams), newRemoveCmd(streams), newSetCmd(streams), newRegenCmd(streams), newDiffCmd(streams))
 	root.AddCommand(newVersionCmd(streams))
 	root.AddCommand(newComponentsCmd(streams))
 	registerCompletions(root)

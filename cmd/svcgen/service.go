@@ -1,0 +1,196 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/svcgen/svcgen/generator"
+)
+
+// Exit codes of the commands that change an existing service (add, remove, set, regen).
+const (
+	exitDrift    = 1 // regen --check: the service differs from what svcgen generates now
+	exitConflict = 3 // the plan was applied, but some files need a person: conflicts
+)
+
+// exitCodesHelp documents the exit codes in the help of the commands that change a service.
+const exitCodesHelp = `
+Exit status: 0 when done; 1 on an error (nothing is written); 3 when every change was
+applied but some files conflict: they are listed, edited files hold git-style conflict markers
+(<<<<<<< yours … ======= … >>>>>>> svcgen) and files in the way are left as they are.`
+
+// loadTemplates is generator.LoadTemplates; tests replace it with an in-memory catalog.
+var loadTemplates = generator.LoadTemplates
+
+// serviceOptions are the flags of the commands that work on an existing service.
+type serviceOptions struct {
+	streams *IOStreams
+	dir     string
+	dryRun  bool
+	force   bool
+	noTidy  bool
+}
+
+// addServiceFlags registers -C on every such command and, when it writes, --dry-run, --force
+// and --no-tidy.
+func addServiceFlags(cmd *cobra.Command, o *serviceOptions, writes bool) {
+	f := cmd.Flags()
+	f.StringVarP(&o.dir, "dir", "C", ".", "the service directory (the one holding .svcgen.yaml)")
+	if !writes {
+		return
+	}
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan and the unified diff of every change; write nothing")
+	f.BoolVar(&o.force, "force", false, "replace files of yours that are in the way of generated ones")
+	f.BoolVar(&o.noTidy, "no-tidy", false, "skip `go mod tidy` after go.mod or Go sources change")
+}
+
+// service is a generated service: its directory, manifest and the catalog it is rendered from.
+type service struct {
+	dir      string
+	manifest *generator.Manifest
+	catalog  *generator.Catalog
+}
+
+// openService reads the manifest in dir and loads the templates the service was generated with:
+// the embedded ones overlaid by the manifest's --templates directory, if it records one.
+func openService(dir string) (*service, error) {
+	dir = filepath.Clean(dir)
+	m, err := generator.ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	c, err := loadTemplates(generator.OverlayDir(dir, m))
+	if err != nil {
+		if m.Templates != "" {
+			return nil, fmt.Errorf("the service was generated with the template overlay %s (recorded in %s), which cannot be loaded: %w", m.Templates, generator.ManifestName, err)
+		}
+		return nil, err
+	}
+	return &service{dir: dir, manifest: m, catalog: c}, nil
+}
+
+// changeAnswers is the common run of add, remove and set: edit the recorded answers, then
+// regenerate everything (wiring files of other components change too).
+func changeAnswers(cmd *cobra.Command, o *serviceOptions, edit func(*generator.Catalog, generator.Spec) (generator.Spec, []string, error)) error {
+	svc, err := openService(o.dir)
+	if err != nil {
+		return err
+	}
+	spec, notes, err := edit(svc.catalog, svc.manifest.Answers)
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		fmt.Fprintln(o.streams.Out, n)
+	}
+	if spec == svc.manifest.Answers {
+		fmt.Fprintln(o.streams.Out, "nothing to change")
+		return nil
+	}
+	if err := spec.Validate(svc.catalog); err != nil {
+		return err
+	}
+	return regenerate(cmd, o, svc, spec, nil)
+}
+
+// regenerate runs the regeneration and prints its outcome: one line per change (unchanged
+// files are not listed), a summary, and an exitError naming the conflicts, if any.
+func regenerate(cmd *cobra.Command, o *serviceOptions, svc *service, spec generator.Spec, only []string) error {
+	res, err := generator.Regen(cmd.Context(), svc.catalog, svc.manifest, generator.RegenOptions{
+		Dir: svc.dir, Spec: spec,
+		PlanOptions: generator.PlanOptions{Only: only, Force: o.force},
+		DryRun:      o.dryRun, Tidy: !o.noTidy, Progress: o.streams.ErrOut,
+	})
+	if err != nil {
+		return err
+	}
+	printChanges(o.streams, res.Plan)
+	switch {
+	case o.dryRun:
+		if countWrites(res.Plan) > 0 {
+			fmt.Fprintln(o.streams.Out)
+			printDiff(o.streams, res.Plan)
+		}
+		fmt.Fprintf(o.streams.Out, "dry run: nothing written to %s\n", svc.dir)
+	case countWrites(res.Plan) == 0 && !res.ManifestWritten:
+		fmt.Fprintf(o.streams.Out, "%s is in step with its answers: nothing written\n", spec.Name)
+	default:
+		fmt.Fprintf(o.streams.Out, "%s: %s\n", spec.Name, summary(res.Plan))
+	}
+	if conflicts := res.Conflicts(); len(conflicts) > 0 {
+		var names []string
+		for _, c := range conflicts {
+			names = append(names, c.Path)
+		}
+		verb := "have"
+		if len(names) == 1 {
+			verb = "has"
+		}
+		if o.dryRun {
+			verb = "would have"
+		}
+		err := fmt.Errorf("%d file%s %s conflicts: %s\nresolve the conflict markers (or move the files in the way, or pass --force), then check with: svcgen regen --check",
+			len(names), plural(len(names)), verb, strings.Join(names, ", "))
+		if res.TidyErr != nil {
+			// Conflict markers in Go files can make tidy fail; it has to run again once they are gone.
+			err = fmt.Errorf("%w\n`go mod tidy` failed as well; run it after resolving the conflicts:\n%v", err, res.TidyErr)
+		}
+		return &exitError{code: exitConflict, err: err}
+	}
+	return res.TidyErr
+}
+
+// printChanges lists every change but the unchanged files, with the reason when there is one.
+func printChanges(streams *IOStreams, plan *generator.Plan) {
+	for _, c := range plan.Changes {
+		if c.Action == generator.Unchanged {
+			continue
+		}
+		line := fmt.Sprintf("%-9s %s (%s)", c.Action, c.Path, c.Component)
+		if c.Reason != "" {
+			line += ": " + c.Reason
+		}
+		fmt.Fprintln(streams.Out, line)
+	}
+}
+
+func countWrites(plan *generator.Plan) int {
+	n := 0
+	for _, c := range plan.Changes {
+		if c.Writes() {
+			n++
+		}
+	}
+	return n
+}
+
+// summary counts the changes by action, in the order of the plan's actions.
+func summary(plan *generator.Plan) string {
+	var parts []string
+	for _, a := range []struct {
+		action generator.Action
+		done   string
+	}{
+		{generator.Create, "created"}, {generator.Update, "updated"}, {generator.Merge, "merged"},
+		{generator.Overwrite, "overwritten"}, {generator.Delete, "deleted"}, {generator.Keep, "kept"},
+		{generator.Conflict, "in conflict"},
+	} {
+		if n := plan.Count(a.action); n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, a.done))
+		}
+	}
+	if len(parts) == 0 {
+		return "manifest updated"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/svcgen/svcgen/generator"
+)
+
+func newSetCmd(streams *IOStreams) *cobra.Command {
+	o := &serviceOptions{streams: streams}
+	var groups []string
+	for _, g := range generator.Groups {
+		groups = append(groups, g.Name)
+	}
+	cmd := &cobra.Command{
+		Use:   "set GROUP VALUE",
+		Short: "Change one choice of a generated service (framework, ci, ...)",
+		Long: `Change the choice of one group in the answers of the service in the current directory (or -C DIR)
+and regenerate it. Groups: ` + strings.Join(groups, ", ") + `. Optional groups take "none".
+` + exitCodesHelp,
+		Example: `  svcgen set framework echo
+  svcgen set ci gitlab
+  svcgen set deploy none --dry-run`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return fmt.Errorf("set takes a group and a value, e.g. svcgen set framework echo (groups: %s)", strings.Join(groups, ", "))
+			}
+			return changeAnswers(cmd, o, func(c *generator.Catalog, s generator.Spec) (generator.Spec, []string, error) {
+				return generator.SetGroup(c, s, args[0], args[1])
+			})
+		},
+	}
+	addServiceFlags(cmd, o, true)
+	return cmd
+}

@@ -1,0 +1,433 @@
+package generator
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/svcgen/svcgen/generator/merge"
+)
+
+// PlanOptions narrow and loosen a regeneration plan.
+type PlanOptions struct {
+	// Only limits the plan to the files of these components (`svcgen regen COMPONENT...`); every
+	// other path is left alone and keeps its manifest entry. Empty means every component.
+	Only []string
+	// Force replaces a file of the owners that is in the way of a generated one.
+	Force bool
+}
+
+// RegenOptions say what to regenerate and how.
+type RegenOptions struct {
+	Dir  string // the service directory, holding .svcgen.yaml
+	Spec Spec   // the answers to render now
+	PlanOptions
+	DryRun   bool      // plan only: nothing is written and tidy does not run
+	Tidy     bool      // run `go mod tidy` after go.mod or Go sources change
+	Progress io.Writer // where tidy's progress goes
+}
+
+// RegenResult is what a regeneration did, or would do on a dry run.
+type RegenResult struct {
+	Plan *Plan
+	// Manifest is the manifest after the run (nil on a dry run), and ManifestWritten whether
+	// .svcgen.yaml had to be rewritten for it.
+	Manifest        *Manifest
+	ManifestWritten bool
+	Tidied          bool // `go mod tidy` ran
+	// TidyErr is set when everything was written but `go mod tidy` failed.
+	TidyErr error
+}
+
+// Conflicts lists the changes a person has to resolve.
+func (r *RegenResult) Conflicts() []Change {
+	var out []Change
+	for _, c := range r.Plan.Changes {
+		if c.Action == Conflict {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Drift lists what makes a service differ from what the generator writes now, for
+// `svcgen regen --check`: every change a regeneration would make, and every generated file its
+// owners edited (even when regenerating would leave it as it is). Files the owners added outside
+// the manifest are not drift, and neither are their additions to go.mod (see RegenGoMod): go.mod
+// drifts only when regeneration would change it.
+func (p *Plan) Drift() []Change {
+	var out []Change
+	for _, c := range p.Changes {
+		if c.Action != Unchanged || c.Edited && c.Path != "go.mod" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// conflictLabels name the sides in the conflict markers regeneration writes.
+var conflictLabels = merge.Labels{Ours: "yours", Base: "generated before", Theirs: "svcgen " + Version}
+
+// HasConflictMarkers reports whether data holds a conflict block regeneration wrote: a line
+// "<<<<<<< yours" and, after it, a line starting with ">>>>>>> svcgen".
+func HasConflictMarkers(data []byte) bool {
+	open := false
+	for line := range bytes.Lines(data) {
+		line = bytes.TrimRight(line, "\r\n")
+		switch {
+		case string(line) == "<<<<<<< "+conflictLabels.Ours:
+			open = true
+		case open && bytes.HasPrefix(line, []byte(">>>>>>> svcgen")):
+			return true
+		}
+	}
+	return false
+}
+
+// regenState is what the planner leaves for the apply step: the manifest entries of every path
+// it decided (go.mod and go.sum are added after tidy) and whether go.mod was part of the plan.
+type regenState struct {
+	entries []ManifestFile
+	goMod   bool
+}
+
+// PlanRegen plans bringing an existing service (in dir, generated as recorded in old) in step
+// with the answers spec (the recorded ones for `svcgen regen`, changed ones for add, remove and
+// set) without losing its owners' edits; it reads the disk and writes nothing. For every path
+// the new render of spec (from c) produces or the manifest lists, it compares three versions:
+//
+//   - theirs: the new render of the answers;
+//   - ours: the file on disk;
+//   - base: the render of the manifest's recorded answers with the current templates, usable
+//     only when its hash equals the hash the manifest recorded (otherwise the templates changed
+//     since the file was written and the base is unknown).
+//
+// and decides:
+//
+//   - absent on disk → Create;
+//   - already equal to the render → Unchanged;
+//   - on disk but not in the manifest → a file of the owners is in the way: Conflict, left as it
+//     is (Overwrite with Force);
+//   - unedited since generation (its hash is the manifest's) → Update;
+//   - edited → three-way merge of base, ours and theirs: Merge when clean (Unchanged when the
+//     merge is the file as it is), Conflict with git-style markers written into the file when
+//     both sides changed the same lines, and Conflict (markers around every difference) when
+//     the base is unknown — never a guess;
+//   - in the manifest but no longer rendered → Delete when unedited, Keep (and report) when
+//     edited; a kept file is no longer listed in the manifest: it is now the owners' own.
+//
+// go.mod follows RegenGoMod's rule and go.sum is what `go mod tidy` writes. Files that are
+// neither rendered nor in the manifest are the owners' and never looked at.
+//
+// The manifest records, for every generated file, the hash of the render — not of a merged file
+// — so a file its owners edited stays "edited" and its edits survive every later regeneration.
+func PlanRegen(c *Catalog, old *Manifest, spec Spec, dir string, opts PlanOptions) (*Plan, error) {
+	p, _, err := planRegen(c, old, spec, dir, opts)
+	return p, err
+}
+
+func planRegen(c *Catalog, old *Manifest, spec Spec, dir string, opts PlanOptions) (*Plan, *regenState, error) {
+	for _, name := range opts.Only {
+		if !slices.Contains(spec.Components(), name) {
+			return nil, nil, fmt.Errorf("component %q is not part of this service: it has %s", name, strings.Join(spec.Components(), ", "))
+		}
+	}
+	files, err := Render(spec, c)
+	if err != nil {
+		return nil, nil, fmt.Errorf("render: %w", err)
+	}
+	theirs := byPath(files)
+	// The base: the recorded answers rendered by the current templates. When that fails (say a
+	// recorded component is gone from the catalog) no base is known and edited files conflict.
+	var base map[string]File
+	if baseFiles, err := Render(old.Answers, c); err == nil {
+		base = byPath(baseFiles)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer root.Close()
+
+	included := func(component string) bool {
+		return len(opts.Only) == 0 || slices.Contains(opts.Only, component)
+	}
+	plan := &Plan{Dir: dir, Rendered: files}
+	state := &regenState{}
+	for _, path := range regenPaths(files, old) {
+		t, rendered := theirs[path]
+		m, inManifest := old.Lookup(path)
+		component := m.Component
+		if rendered {
+			component = t.Component
+		}
+		if !included(component) {
+			if inManifest {
+				state.entries = append(state.entries, m)
+			}
+			continue
+		}
+		ch, err := planPath(root, path, t, rendered, m, inManifest, base, opts.Force)
+		if err != nil {
+			return nil, nil, err
+		}
+		ch.Component = component
+		if rendered && recordsRender(ch) {
+			state.entries = append(state.entries, ManifestFile{Path: path, Component: t.Component, SHA256: Hash(t.Data)})
+		}
+		plan.Changes = append(plan.Changes, ch)
+	}
+	if t, ok := theirs["go.mod"]; ok && included(t.Component) {
+		ch, err := planGoMod(root, t, old, base)
+		if err != nil {
+			return nil, nil, err
+		}
+		plan.Changes = append(plan.Changes, ch)
+		state.goMod = true
+	}
+	sort.Slice(plan.Changes, func(i, j int) bool { return plan.Changes[i].Path < plan.Changes[j].Path })
+	return plan, state, nil
+}
+
+// regenPaths lists, sorted, every path the render produces or the manifest lists, except the
+// files tidy owns and the manifest itself.
+func regenPaths(files []File, old *Manifest) []string {
+	seen := map[string]bool{ManifestName: true}
+	for _, name := range tidiedFiles {
+		seen[name] = true
+	}
+	var out []string
+	add := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	for _, f := range files {
+		add(f.Path)
+	}
+	for _, f := range old.Files {
+		add(f.Path)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// recordsRender reports whether after the change the manifest lists the path with the hash of
+// its render: it does unless the path is deleted, kept as the owners' own, or a file of the
+// owners stays in its way.
+func recordsRender(c Change) bool {
+	switch c.Action {
+	case Delete, Keep:
+		return false
+	case Conflict:
+		return c.New != nil
+	}
+	return true
+}
+
+// planPath decides one path other than go.mod and go.sum.
+func planPath(root *os.Root, path string, t File, rendered bool, m ManifestFile, inManifest bool, base map[string]File, force bool) (Change, error) {
+	ch := Change{Path: path}
+	if info, err := root.Stat(filepath.FromSlash(path)); err == nil && info.IsDir() {
+		ch.Action, ch.Reason = Conflict, "a directory is in the way"
+		return ch, nil
+	}
+	disk, exists, err := readLocal(root, path)
+	if err != nil {
+		return ch, fmt.Errorf("%s: %w", path, err)
+	}
+	ch.Old = disk
+	edited := exists && (!inManifest || Hash(disk) != m.SHA256)
+	ch.Edited = exists && inManifest && edited
+	if !rendered {
+		switch {
+		case !exists:
+			ch.Action, ch.Reason = Unchanged, "no longer generated, and already gone"
+		case edited:
+			ch.Action, ch.Reason = Keep, "no longer generated, but edited: kept as yours"
+		default:
+			ch.Action, ch.Reason = Delete, "no longer generated"
+		}
+		return ch, nil
+	}
+	ch.Mode = t.Mode
+	switch {
+	case !exists:
+		ch.Action, ch.New = Create, t.Data
+	case bytes.Equal(disk, t.Data):
+		ch.Action, ch.New = Unchanged, disk
+	case !inManifest && force:
+		ch.Action, ch.New, ch.Reason = Overwrite, t.Data, "a file svcgen did not write was in the way (--force)"
+	case !inManifest:
+		ch.Action, ch.Reason = Conflict, "a file svcgen did not write is in the way: move it, or pass --force to replace it"
+	case !edited:
+		ch.Action, ch.New = Update, t.Data
+	default:
+		if info, err := root.Stat(filepath.FromSlash(path)); err == nil {
+			ch.Mode = info.Mode().Perm() // the owners' file keeps its mode
+		}
+		b, ok := base[path]
+		if !ok || Hash(b.Data) != m.SHA256 {
+			r := merge.Merge(nil, disk, t.Data, conflictLabels)
+			ch.Action, ch.New = Conflict, r.Bytes
+			ch.Reason = "edited, and the templates changed since it was generated, so there is no base to merge from: every difference is marked"
+			return ch, nil
+		}
+		r := merge.Merge(b.Data, disk, t.Data, conflictLabels)
+		switch {
+		case !r.Clean():
+			ch.Action, ch.New = Conflict, r.Bytes
+			ch.Reason = fmt.Sprintf("your edits and svcgen's changes overlap: %d conflict%s marked", r.Conflicts, plural(r.Conflicts))
+		case bytes.Equal(r.Bytes, disk):
+			ch.Action, ch.New, ch.Reason = Unchanged, disk, "edited; svcgen has nothing new for it"
+		default:
+			ch.Action, ch.New, ch.Reason = Merge, r.Bytes, "your edits merged with svcgen's changes"
+		}
+	}
+	return ch, nil
+}
+
+// planGoMod decides go.mod by RegenGoMod's rule.
+func planGoMod(root *os.Root, t File, old *Manifest, base map[string]File) (Change, error) {
+	ch := Change{Path: t.Path, Component: t.Component, Mode: t.Mode}
+	disk, exists, err := readLocal(root, t.Path)
+	if err != nil {
+		return ch, fmt.Errorf("%s: %w", t.Path, err)
+	}
+	if !exists {
+		ch.Action, ch.New = Create, t.Data
+		return ch, nil
+	}
+	ch.Old = disk
+	m, inManifest := old.Lookup(t.Path)
+	ch.Edited = !inManifest || Hash(disk) != m.SHA256
+	var baseMod []byte
+	if b, ok := base[t.Path]; ok {
+		baseMod = b.Data
+	}
+	out, changed, err := RegenGoMod(disk, baseMod, t.Data)
+	switch {
+	case err != nil:
+		ch.Action, ch.Reason = Conflict, fmt.Sprintf("cannot update it: %v", err)
+	case !changed:
+		ch.Action, ch.New = Unchanged, disk
+	case ch.Edited:
+		ch.Action, ch.New, ch.Reason = Merge, out, "your requirements kept; `go mod tidy` follows"
+	default:
+		ch.Action, ch.New, ch.Reason = Update, out, "`go mod tidy` follows"
+	}
+	return ch, nil
+}
+
+// Regen plans and applies a regeneration of the service in opts.Dir, recorded in old, rendering
+// opts.Spec from c: changed files are written in place (see applyInPlace), then `go mod tidy`
+// runs when go.mod or a Go source changed, then the manifest is rewritten atomically — last, and
+// only when it differs, so a regeneration that changes nothing writes nothing at all.
+//
+// c must be the catalog the service was generated with: the embedded templates overlaid by the
+// manifest's Templates directory, if any — LoadTemplates(OverlayDir(opts.Dir, old)), which
+// resolves a relative overlay against the service directory (see RecordOverlay). Both the base
+// render and the new one come from it.
+//
+// Conflicts are not errors: every other change is still applied and the result lists them.
+func Regen(ctx context.Context, c *Catalog, old *Manifest, opts RegenOptions) (*RegenResult, error) {
+	if err := opts.Spec.Validate(c); err != nil {
+		return nil, err
+	}
+	plan, state, err := planRegen(c, old, opts.Spec, opts.Dir, opts.PlanOptions)
+	if err != nil {
+		return nil, err
+	}
+	res := &RegenResult{Plan: plan}
+	if opts.DryRun {
+		return res, nil
+	}
+	root, err := os.OpenRoot(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	if err := applyInPlace(ctx, root, plan.Changes); err != nil {
+		return nil, err
+	}
+	if opts.Tidy && needsTidy(plan) {
+		res.Tidied = true
+		if err := runTidy(ctx, opts.Dir, opts.Progress); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			res.TidyErr = err
+		}
+	}
+	entries := state.entries
+	if state.goMod || res.Tidied {
+		for _, name := range tidiedFiles {
+			data, ok, err := readLocal(root, name)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				entries = append(entries, ManifestFile{Path: name, Component: CoreComponent, SHA256: Hash(data)})
+			}
+		}
+	} else {
+		for _, name := range tidiedFiles {
+			if e, ok := old.Lookup(name); ok {
+				entries = append(entries, e)
+			}
+		}
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
+	res.Manifest = &Manifest{Format: ManifestFormat, Generator: Version, Answers: opts.Spec, Templates: old.Templates, Files: entries}
+	raw, err := res.Manifest.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	current, _, err := readLocal(root, ManifestName)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(current, raw) {
+		if err := writeAtomic(root, ManifestName, raw, 0o644); err != nil {
+			return nil, fmt.Errorf("writing %s: %w", ManifestName, err)
+		}
+		res.ManifestWritten = true
+	}
+	return res, nil
+}
+
+// runTidy is Tidy; tests replace it to see when it runs without running it.
+var runTidy = Tidy
+
+// needsTidy reports whether the applied plan changed go.mod or a Go source, the only changes
+// after which `go mod tidy` can have anything to do.
+func needsTidy(p *Plan) bool {
+	for _, c := range p.Changes {
+		if c.Writes() && (c.Path == "go.mod" || strings.HasSuffix(c.Path, ".go")) {
+			return true
+		}
+	}
+	return false
+}
+
+func byPath(files []File) map[string]File {
+	m := make(map[string]File, len(files))
+	for _, f := range files {
+		m[f.Path] = f
+	}
+	return m
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

@@ -1,0 +1,71 @@
+package generator
+
+import (
+	"context"
+	"os/exec"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// TestRegenTidyKeepsOwnersModulesAndDropsARemovedComponents runs the real `go mod tidy`,
+// offline, on modules svcgen itself depends on (so they are in the module cache): a component
+// requiring golang.org/x/mod is added and removed again while the owners' own file imports
+// gopkg.in/yaml.v3, a requirement they added. After the removal tidy drops x/mod and keeps
+// yaml.v3.
+func TestRegenTidyKeepsOwnersModulesAndDropsARemovedComponents(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	t.Setenv("GOPROXY", "off")
+	t.Setenv("GOFLAGS", "-mod=mod")
+	Versions["golang.org/x/mod"] = "v0.43.0"
+	t.Cleanup(func() { delete(Versions, "golang.org/x/mod") })
+
+	fsys := fstest.MapFS{
+		"core/component.yaml":                     {Data: []byte("name: core\n")},
+		"core/go.mod.tmpl":                        {Data: []byte(goModTmpl)},
+		"core/cmd/__name__/main.go.tmpl":          {Data: []byte("package main\n\nfunc main() {}\n")},
+		"gin/component.yaml":                      {Data: []byte("name: gin\ngroup: framework\n")},
+		"semver/component.yaml":                   {Data: []byte("name: semver\ngroup: metrics\nmodules: [golang.org/x/mod]\n")},
+		"semver/internal/version/version.go.tmpl": {Data: []byte("package version\n\nimport \"golang.org/x/mod/semver\"\n\nfunc Valid(v string) bool { return semver.IsValid(v) }\n")},
+	}
+	c := regenCatalog(t, fsys)
+	spec := Spec{Name: "svc", Module: "example.com/svc", Framework: "gin", Database: None, Cache: None, Broker: None, Metrics: None, CI: None, Deploy: None}
+	dir := generated(t, c, spec)
+	write(t, dir, "internal/mine/mine.go", "package mine\n\nimport \"gopkg.in/yaml.v3\"\n\nvar _ = yaml.Marshal\n")
+	write(t, dir, "go.mod", read(t, dir, "go.mod")+"\nrequire gopkg.in/yaml.v3 v3.0.1\n")
+
+	tidyRegen := func(s Spec) {
+		t.Helper()
+		old, err := ReadManifest(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Regen(context.Background(), c, old, RegenOptions{Dir: dir, Spec: s, Tidy: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Tidied || res.TidyErr != nil {
+			t.Fatalf("tidied %v: %v", res.Tidied, res.TidyErr)
+		}
+	}
+	withSemver := spec
+	withSemver.Metrics = "semver"
+	tidyRegen(withSemver)
+	mustContain(t, "go.mod after add", read(t, dir, "go.mod"), "golang.org/x/mod v0.43.0", "gopkg.in/yaml.v3 v3.0.1")
+
+	tidyRegen(spec)
+	gomod := read(t, dir, "go.mod")
+	mustContain(t, "go.mod after remove", gomod, "gopkg.in/yaml.v3 v3.0.1")
+	if strings.Contains(gomod, "golang.org/x/mod") {
+		t.Errorf("the removed component's module survived tidy:\n%s", gomod)
+	}
+	// The manifest records go.mod and go.sum as tidy left them.
+	m, _ := ReadManifest(dir)
+	for _, name := range tidiedFiles {
+		if e, ok := m.Lookup(name); !ok || e.SHA256 != Hash([]byte(read(t, dir, name))) {
+			t.Errorf("%s: manifest entry %+v does not match the disk", name, e)
+		}
+	}
+}
