@@ -74,7 +74,7 @@ func checkOwnersEdits(t *testing.T, dir string) {
 // TestRegenSwitchFrameworkKeepsEdits: an unchanged regen touches nothing and --check passes;
 // after the owners' edits, `set framework echo` switches the server to Echo with every edit
 // kept, and the service builds and passes its tests; regen afterwards touches nothing, and
-// --check reports exactly the edited generated files.
+// --check passes: edits that regeneration keeps as they are are not drift.
 func TestRegenSwitchFrameworkKeepsEdits(t *testing.T) {
 	dir := newRegenService(t, "gin")
 
@@ -110,19 +110,9 @@ func TestRegenSwitchFrameworkKeepsEdits(t *testing.T) {
 	if got := touched(t, dir); len(got) != 0 {
 		t.Errorf("regen after the switch touched %v", got)
 	}
-	out, code := svcgenExit(t, "regen", "--check", "-C", dir)
-	if code != 1 {
-		t.Fatalf("--check on an edited service: exit %d\n%s", code, out)
-	}
-	for _, want := range []string{"cmd/" + svcName + "/main.go (core): edited", "Makefile (core): edited"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("--check does not report %q:\n%s", want, out)
-		}
-	}
-	for _, own := range []string{"audit", "owner_test.go", "go.mod"} {
-		if strings.Contains(out, own) {
-			t.Errorf("--check reports the owners' %s:\n%s", own, out)
-		}
+	// The owners' edits are merged in and regen would change nothing: the service is in step.
+	if out, code := svcgenExit(t, "regen", "--check", "-C", dir); code != 0 {
+		t.Fatalf("--check on an edited service in step: exit %d\n%s", code, out)
 	}
 }
 

@@ -56,15 +56,16 @@ func (r *RegenResult) Conflicts() []Change {
 	return out
 }
 
-// Drift lists what makes a service differ from what the generator writes now, for
-// `svcgen regen --check`: every change a regeneration would make, and every generated file its
-// owners edited (even when regenerating would leave it as it is). Files the owners added outside
-// the manifest are not drift, and neither are their additions to go.mod (see RegenGoMod): go.mod
-// drifts only when regeneration would change it.
+// Drift lists what `svcgen regen --check` fails on: every change a regeneration would make
+// (a file to create, update, merge or delete, or one in the way), and every file still holding
+// conflict markers a regeneration wrote. An edited generated file that regeneration would leave
+// as it is, is not drift: the owners' edits are theirs to keep, and a service whose edits are
+// merged with the current templates is in step. Files the owners added outside the manifest are
+// never drift, and neither are their additions to go.mod (see RegenGoMod).
 func (p *Plan) Drift() []Change {
 	var out []Change
 	for _, c := range p.Changes {
-		if c.Action != Unchanged || c.Edited && c.Path != "go.mod" {
+		if c.Action != Unchanged && c.Action != Keep || HasConflictMarkers(c.Old) {
 			out = append(out, c)
 		}
 	}

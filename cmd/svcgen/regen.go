@@ -19,9 +19,11 @@ func newRegenCmd(streams *IOStreams) *cobra.Command {
 edited are updated, edited ones are three-way merged with the generator's changes, your own files
 are left alone. With COMPONENT names, only those components' files are written.
 
-With --check nothing is written: it exits 1 and lists the files when the service differs from
-what svcgen would write now (generated files that were edited, changed or are missing), for the
-service's own CI. Files you added are not drift, and neither are your additions to go.mod.
+With --check nothing is written: it exits 1 and lists the files when regen would change
+something (a generated file missing, out of date with the templates or answers, or a file in the
+way) or a file still holds conflict markers from an earlier regen; for the service's own CI.
+Your edits that regen keeps as they are, files you added and your additions to go.mod are not
+drift.
 ` + exitCodesHelp,
 		Example: `  svcgen regen
   svcgen regen redis
@@ -38,11 +40,11 @@ service's own CI. Files you added are not drift, and neither are your additions 
 		},
 	}
 	addServiceFlags(cmd, o, true)
-	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 1 and list the files when the service has drifted from what svcgen generates")
+	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 1 and list the files regen would change")
 	return cmd
 }
 
-// runCheck reports drift: every generated file that is not exactly what svcgen writes now.
+// runCheck reports drift: what regen would change, and unresolved conflict markers.
 func runCheck(streams *IOStreams, svc *service, only []string) error {
 	plan, err := generator.PlanRegen(svc.catalog, svc.manifest, svc.manifest.Answers, svc.dir, generator.PlanOptions{Only: only})
 	if err != nil {
@@ -58,8 +60,6 @@ func runCheck(streams *IOStreams, svc *service, only []string) error {
 		switch {
 		case generator.HasConflictMarkers(c.Old):
 			reason = "has unresolved conflict markers"
-		case c.Action == generator.Unchanged:
-			reason = "edited since svcgen generated it"
 		case c.Action == generator.Create:
 			reason = "missing"
 		case c.Action == generator.Update:

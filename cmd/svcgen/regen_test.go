@@ -266,12 +266,12 @@ func TestRegenCheckAndDiff(t *testing.T) {
 		t.Errorf("unchanged regen: exit %d, touched %v\n%s", code, touched(t, dir), stdout)
 	}
 
+	// The owners' edit that regen keeps as it is is not drift.
 	editFile(t, dir, "Makefile", "go build", "go build -v")
 	code, stdout, stderr = runCLI(t, "regen", "--check", "-C", dir)
-	if code != exitDrift || !strings.Contains(stdout, "Makefile (core): edited since svcgen generated it") || strings.Contains(stdout, "NOTES.md") {
+	if code != 0 || strings.Contains(stdout, "NOTES.md") {
 		t.Errorf("--check after an edit: exit %d\n%s%s", code, stdout, stderr)
 	}
-	contains(t, "stderr", stderr, "1 file differ")
 
 	// New templates: diff shows what regen would do, writes nothing and exits 0.
 	newer := regenTemplates()
@@ -290,8 +290,9 @@ func TestRegenCheckAndDiff(t *testing.T) {
 	if got := touched(t, dir); len(got) != 0 {
 		t.Errorf("diff wrote %v", got)
 	}
-	code, stdout, _ = runCLI(t, "regen", "--check", "-C", dir)
+	code, stdout, stderr = runCLI(t, "regen", "--check", "-C", dir)
 	if code != exitDrift || !strings.Contains(stdout, "internal/server/server.txt (gin): svcgen now generates it differently") {
 		t.Errorf("--check with new templates: exit %d\n%s", code, stdout)
 	}
+	contains(t, "stderr", stderr, "2 files differ")
 }
