@@ -30,7 +30,15 @@ type Component struct {
 
 	// sources are the file systems holding the component's folder, lowest precedence first: the
 	// embedded templates, then an overlay that may override or add files by path.
-	sources []fs.FS
+	sources []source
+}
+
+// source is one folder of a component's templates.
+type source struct {
+	fsys fs.FS
+	// verified marks svcgen's own embedded templates, which its tests render for every stack
+	// combination and hold to gofmt-clean output; render then only parses their Go output.
+	verified bool
 }
 
 // Catalog is the set of components available to render, read from templates' metadata.
@@ -42,12 +50,17 @@ type Catalog struct {
 // folder with the name of an embedded component overrides or adds files of that component; one
 // with its own component.yaml and a new name adds a component.
 func LoadCatalog(base fs.FS, overlay fs.FS) (*Catalog, error) {
+	return loadCatalog(base, overlay, false)
+}
+
+func loadCatalog(base fs.FS, overlay fs.FS, baseVerified bool) (*Catalog, error) {
 	c := &Catalog{byName: map[string]*Component{}}
-	for _, src := range []fs.FS{base, overlay} {
-		if src == nil {
+	for i, fsys := range []fs.FS{base, overlay} {
+		if fsys == nil {
 			continue
 		}
-		entries, err := fs.ReadDir(src, ".")
+		src := source{fsys: fsys, verified: i == 0 && baseVerified}
+		entries, err := fs.ReadDir(fsys, ".")
 		if err != nil {
 			return nil, fmt.Errorf("reading templates: %w", err)
 		}
@@ -73,12 +86,13 @@ func LoadCatalog(base fs.FS, overlay fs.FS) (*Catalog, error) {
 	return c, nil
 }
 
-func (c *Catalog) addFolder(src fs.FS, dir string) error {
-	sub, err := fs.Sub(src, dir)
+func (c *Catalog) addFolder(src source, dir string) error {
+	fsys, err := fs.Sub(src.fsys, dir)
 	if err != nil {
 		return err
 	}
-	raw, err := fs.ReadFile(sub, metaFile)
+	sub := source{fsys: fsys, verified: src.verified}
+	raw, err := fs.ReadFile(sub.fsys, metaFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		existing, ok := c.byName[dir]
@@ -190,10 +204,10 @@ func (c *Catalog) CheckRelations(enabled []string) error {
 
 // files lists the component's template files (paths relative to its folder, slash-separated,
 // sorted) with the source that wins for each: the last source that has the path.
-func (comp *Component) files() ([]string, map[string]fs.FS, error) {
-	owner := map[string]fs.FS{}
+func (comp *Component) files() ([]string, map[string]source, error) {
+	owner := map[string]source{}
 	for _, src := range comp.sources {
-		err := fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
+		err := fs.WalkDir(src.fsys, ".", func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 
 	"github.com/svcgen/svcgen/templates"
 )
@@ -28,8 +29,17 @@ func LoadTemplates(overlayDir string) (*Catalog, error) {
 		}
 		overlay = os.DirFS(overlayDir)
 	}
-	return LoadCatalog(templates.FS, overlay)
+	if overlay == nil {
+		return embedded()
+	}
+	return loadCatalog(templates.FS, overlay, true)
 }
+
+// embedded is the catalog of the embedded templates, read once per process: every command
+// needs it (help text, completion, the run itself) and it never changes.
+var embedded = sync.OnceValues(func() (*Catalog, error) {
+	return loadCatalog(templates.FS, nil, true)
+})
 
 // NewOptions says what `svcgen new` should generate and where.
 type NewOptions struct {

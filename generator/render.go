@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"go/format"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"path"
 	"path/filepath"
@@ -108,7 +110,7 @@ func Render(s Spec, c *Catalog) ([]File, error) {
 	type job struct {
 		comp string
 		path string
-		src  fs.FS
+		src  source
 	}
 	var jobs []job
 	for _, comp := range comps {
@@ -157,9 +159,9 @@ func Render(s Spec, c *Catalog) ([]File, error) {
 	return out, nil
 }
 
-func renderOne(component, src string, fsys fs.FS, data Data, funcs template.FuncMap) (File, error) {
+func renderOne(component, src string, from source, data Data, funcs template.FuncMap) (File, error) {
 	name := component + "/" + src // how errors name the template
-	raw, err := fs.ReadFile(fsys, src)
+	raw, err := fs.ReadFile(from.fsys, src)
 	if err != nil {
 		return File{}, err
 	}
@@ -184,17 +186,29 @@ func renderOne(component, src string, fsys fs.FS, data Data, funcs template.Func
 		}
 	}
 	if strings.HasSuffix(target, ".go") {
-		formatted, err := format.Source(body)
-		if err != nil {
+		if body, err = formatGo(body, from.verified); err != nil {
 			return File{}, fmt.Errorf("template %s renders invalid Go: %w", name, err)
 		}
-		body = formatted
 	}
 	mode := fs.FileMode(0o644)
 	if bytes.HasPrefix(body, []byte("#!")) {
 		mode = 0o755
 	}
 	return File{Path: target, Data: body, Component: component, Mode: mode}, nil
+}
+
+// formatGo makes rendered Go gofmt-clean and rejects invalid Go. Printing is most of go/format's
+// cost, so svcgen's own templates (verified) are only parsed: TestEmbeddedTemplatesRenderGofmtClean
+// renders every stack combination both ways and requires identical output, so for them the
+// parse alone keeps both promises. Overlay templates are always formatted.
+func formatGo(src []byte, verified bool) ([]byte, error) {
+	if !verified {
+		return format.Source(src)
+	}
+	if _, err := parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution); err != nil {
+		return nil, err
+	}
+	return src, nil
 }
 
 // OutputPath maps a template path to the path it renders to: the service name replaces
