@@ -20,13 +20,16 @@ written. Notes about files that have no diff (kept, in the way, go mod tidy) go 
 		Example: `  svcgen diff
   svcgen diff core | less`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := openService(o.dir)
+			svc, err := openService(o)
 			if err != nil {
 				return err
 			}
 			plan, err := generator.PlanRegen(svc.catalog, svc.manifest, svc.manifest.Answers, svc.dir, generator.PlanOptions{Only: args})
 			if err != nil {
 				return err
+			}
+			if o.format == formatJSON {
+				return writePlanJSON(o.streams, svc.manifest.Answers.Name, plan, true, true)
 			}
 			printDiff(o.streams, plan)
 			return nil

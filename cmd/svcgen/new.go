@@ -25,6 +25,7 @@ type newOptions struct {
 	dryRun    bool
 	force     bool
 	noTidy    bool
+	format    string
 
 	// changed reports whether a flag was set on the command line (flags beat answer files).
 	changed func(flag string) bool
@@ -64,6 +65,7 @@ a terminal, svcgen never waits for input and names the flags that are missing.`,
 	f.BoolVar(&o.dryRun, "dry-run", false, "print every file and its action; write nothing")
 	f.BoolVar(&o.force, "force", false, "allow a non-empty target directory (files there that the service needs are overwritten)")
 	f.BoolVar(&o.noTidy, "no-tidy", false, "skip `go mod tidy` after generating")
+	addFormatFlag(cmd, &o.format, false)
 	return cmd
 }
 
@@ -76,6 +78,9 @@ func groupHelp(c *generator.Catalog, g generator.Group) string {
 }
 
 func runNew(cmd *cobra.Command, o *newOptions) error {
+	if err := checkFormat(o.format); err != nil {
+		return err
+	}
 	catalog, err := generator.LoadTemplates(o.templates)
 	if err != nil {
 		return err
@@ -109,6 +114,12 @@ func runNew(cmd *cobra.Command, o *newOptions) error {
 	})
 	if err != nil {
 		return err
+	}
+	if o.format == formatJSON {
+		if err := writePlanJSON(o.streams, spec.Name, res.Plan, o.dryRun, false); err != nil {
+			return err
+		}
+		return res.TidyErr
 	}
 	if o.dryRun {
 		printPlan(o.streams, res.Plan)

@@ -29,7 +29,7 @@ drift.
   svcgen regen redis
   svcgen regen --check`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := openService(o.dir)
+			svc, err := openService(o)
 			if err != nil {
 				return err
 			}

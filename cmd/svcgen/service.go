@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -32,6 +33,7 @@ type serviceOptions struct {
 	dryRun  bool
 	force   bool
 	noTidy  bool
+	format  string
 }
 
 // addServiceFlags registers -C on every such command and, when it writes, --dry-run, --force
@@ -39,6 +41,7 @@ type serviceOptions struct {
 func addServiceFlags(cmd *cobra.Command, o *serviceOptions, writes bool) {
 	f := cmd.Flags()
 	f.StringVarP(&o.dir, "dir", "C", ".", "the service directory (the one holding .svcgen.yaml)")
+	addFormatFlag(cmd, &o.format, true)
 	if !writes {
 		return
 	}
@@ -56,8 +59,11 @@ type service struct {
 
 // openService reads the manifest in dir and loads the templates the service was generated with:
 // the embedded ones overlaid by the manifest's --templates directory, if it records one.
-func openService(dir string) (*service, error) {
-	dir = filepath.Clean(dir)
+func openService(o *serviceOptions) (*service, error) {
+	if err := checkFormat(o.format); err != nil {
+		return nil, err
+	}
+	dir := filepath.Clean(o.dir)
 	m, err := generator.ReadManifest(dir)
 	if err != nil {
 		return nil, err
@@ -72,10 +78,18 @@ func openService(dir string) (*service, error) {
 	return &service{dir: dir, manifest: m, catalog: c}, nil
 }
 
+// textOut is where human-readable notes go: stdout, or stderr when stdout carries JSON.
+func (o *serviceOptions) textOut() io.Writer {
+	if o.format == formatJSON {
+		return o.streams.ErrOut
+	}
+	return o.streams.Out
+}
+
 // changeAnswers is the common run of add, remove and set: edit the recorded answers, then
 // regenerate everything (wiring files of other components change too).
 func changeAnswers(cmd *cobra.Command, o *serviceOptions, edit func(*generator.Catalog, generator.Spec) (generator.Spec, []string, error)) error {
-	svc, err := openService(o.dir)
+	svc, err := openService(o)
 	if err != nil {
 		return err
 	}
@@ -84,10 +98,10 @@ func changeAnswers(cmd *cobra.Command, o *serviceOptions, edit func(*generator.C
 		return err
 	}
 	for _, n := range notes {
-		fmt.Fprintln(o.streams.Out, n)
+		fmt.Fprintln(o.textOut(), n)
 	}
 	if spec == svc.manifest.Answers {
-		fmt.Fprintln(o.streams.Out, "nothing to change")
+		fmt.Fprintln(o.textOut(), "nothing to change")
 		return nil
 	}
 	if err := spec.Validate(svc.catalog); err != nil {
@@ -107,17 +121,23 @@ func regenerate(cmd *cobra.Command, o *serviceOptions, svc *service, spec genera
 	if err != nil {
 		return err
 	}
-	printChanges(o.streams, res.Plan)
 	switch {
+	case o.format == formatJSON:
+		if err := writePlanJSON(o.streams, spec.Name, res.Plan, o.dryRun, true); err != nil {
+			return err
+		}
 	case o.dryRun:
+		printChanges(o.streams, res.Plan)
 		if countWrites(res.Plan) > 0 {
 			fmt.Fprintln(o.streams.Out)
 			printDiff(o.streams, res.Plan)
 		}
 		fmt.Fprintf(o.streams.Out, "dry run: nothing written to %s\n", svc.dir)
 	case countWrites(res.Plan) == 0 && !res.ManifestWritten:
+		printChanges(o.streams, res.Plan)
 		fmt.Fprintf(o.streams.Out, "%s is in step with its answers: nothing written\n", spec.Name)
 	default:
+		printChanges(o.streams, res.Plan)
 		fmt.Fprintf(o.streams.Out, "%s: %s\n", spec.Name, summary(res.Plan))
 	}
 	if conflicts := res.Conflicts(); len(conflicts) > 0 {
