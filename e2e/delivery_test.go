@@ -345,18 +345,7 @@ func checkCompose(t *testing.T, dir string, s *stack) {
 	if !app.ReadOnly {
 		t.Errorf("service %s: want read_only: true, as in Kubernetes", s.name)
 	}
-	config := string(readFile(t, dir, "internal/config/config.go"))
-	for k := range app.Environment {
-		owner := ""
-		for _, d := range dependencies {
-			if d.env == k {
-				owner = d.name
-			}
-		}
-		if !s.stubbed[owner] && !strings.Contains(config, `"`+k+`"`) {
-			t.Errorf("docker-compose.yml sets %s, which internal/config does not read", k)
-		}
-	}
+	checkConfigReads(t, dir, s, "docker-compose.yml", keys(app.Environment))
 	wantServices := []string{s.name}
 	for _, d := range dependencies {
 		if d.env == "" {
@@ -386,6 +375,37 @@ func checkCompose(t *testing.T, dir string, s *stack) {
 	}
 	if got := keys(compose.Services); !slices.Equal(got, sorted(wantServices)) {
 		t.Errorf("compose services = %v, want %v", got, sorted(wantServices))
+	}
+}
+
+// checkConfigReads asserts that the service's configuration (internal/config) reads every
+// variable a delivery file sets, except those of stubbed components, whose code is absent.
+func checkConfigReads(t *testing.T, dir string, s *stack, file string, vars []string) {
+	t.Helper()
+	var src strings.Builder
+	paths, err := filepath.Glob(filepath.Join(dir, "internal", "config", "*.go"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no internal/config sources: %v", err)
+	}
+	for _, p := range paths {
+		if !strings.HasSuffix(p, "_test.go") {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src.Write(data)
+		}
+	}
+	for _, v := range vars {
+		owner := ""
+		for _, d := range dependencies {
+			if d.env == v {
+				owner = d.name
+			}
+		}
+		if !s.stubbed[owner] && !strings.Contains(src.String(), `"`+v+`"`) {
+			t.Errorf("%s sets %s, which internal/config does not read", file, v)
+		}
 	}
 }
 
@@ -722,6 +742,7 @@ func checkKubernetes(t *testing.T, dir string, s *stack) {
 	} else if optional := isTrue(secretRef.SecretRef.Optional); optional == needSecrets {
 		t.Errorf("secretRef optional = %v; it must be required exactly when a dependency needs credentials (%v)", optional, needSecrets)
 	}
+	checkConfigReads(t, dir, s, "configmap.yaml", keys(cm.Data))
 	if cm.Data["PORT"] != "8080" {
 		t.Errorf("ConfigMap PORT = %q, want 8080", cm.Data["PORT"])
 	}
