@@ -90,6 +90,8 @@ func freePort(t *testing.T) int {
 // runningService is a generated service's binary started on a free port.
 type runningService struct {
 	URL  string
+	Port int
+	Bin  string // the built binary
 	cmd  *exec.Cmd
 	logs *bytes.Buffer
 }
@@ -108,7 +110,7 @@ func startService(t *testing.T, dir, name string, env []string) *runningService 
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &runningService{URL: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, logs: logs}
+	s := &runningService{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Port: port, Bin: bin, cmd: cmd, logs: logs}
 	t.Cleanup(func() { s.stop(t) })
 	deadline := time.Now().Add(20 * time.Second)
 	for {

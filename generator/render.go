@@ -39,6 +39,7 @@ type Data struct {
 	Deploy           string
 	With             map[string]bool // every catalog component, true when enabled
 	GoVersion        string
+	Tools            ToolVersions
 	Requires         []Module
 	GeneratorVersion string
 }
@@ -92,7 +93,7 @@ func NewData(s Spec, c *Catalog) (Data, []*Component, error) {
 	return Data{
 		Name: s.Name, Module: s.Module, Framework: s.Framework, Database: s.Database,
 		Cache: s.Cache, Broker: s.Broker, Metrics: s.Metrics, CI: s.CI, Deploy: s.Deploy,
-		With: with, GoVersion: GoVersion, Requires: reqs, GeneratorVersion: Version,
+		With: with, GoVersion: GoVersion, Tools: Tools, Requires: reqs, GeneratorVersion: Version,
 	}, comps, nil
 }
 

@@ -30,6 +30,19 @@ var Versions = map[string]string{
 	"github.com/getkin/kin-openapi":       "v0.153.0",
 }
 
+// ToolVersions are the versions of the tools a generated service's CI runs.
+type ToolVersions struct {
+	GolangciLint string // github.com/golangci/golangci-lint/v2
+	Govulncheck  string // golang.org/x/vuln
+}
+
+// Tools pins the tools of generated CI configurations, as Versions pins modules. .ci/run
+// installs the same golangci-lint, so svcgen's tests lint with what generated CI runs.
+var Tools = ToolVersions{
+	GolangciLint: "v2.15.0",
+	Govulncheck:  "v1.9.0",
+}
+
 // Module is one requirement line of a generated go.mod.
 type Module struct {
 	Path    string
