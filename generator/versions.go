@@ -25,7 +25,8 @@ var Versions = map[string]string{
 	"github.com/prometheus/client_golang": "v1.25.0",
 	"github.com/sony/gobreaker/v2":        "v2.4.0",
 	"github.com/quic-go/quic-go":          "v0.65.0",
-	"golang.org/x/net":                    "v0.60.0",
+	"golang.org/x/net":                    "v0.62.0",
+	"golang.org/x/crypto":                 "v0.59.0",
 	"github.com/getkin/kin-openapi":       "v0.153.0",
 }
 
