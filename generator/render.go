@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -187,7 +188,7 @@ func renderOne(component, src string, from source, data Data, funcs template.Fun
 		}
 	}
 	if strings.HasSuffix(target, ".go") {
-		if body, err = formatGo(body, from.verified); err != nil {
+		if body, err = formatGo(body, from.verified && !controlAction.Match(raw)); err != nil {
 			return File{}, fmt.Errorf("template %s renders invalid Go: %w", name, err)
 		}
 	}
@@ -198,12 +199,17 @@ func renderOne(component, src string, from source, data Data, funcs template.Fun
 	return File{Path: target, Data: body, Component: component, Mode: mode}, nil
 }
 
+// controlAction finds template actions that add or drop lines (if, range, with, …). Output of a
+// template with them needs go/format: which lines exist changes gofmt's alignment of the rest.
+var controlAction = regexp.MustCompile(`\{\{-?\s*(if|else|range|with|end|define|template|block)\b`)
+
 // formatGo makes rendered Go gofmt-clean and rejects invalid Go. Printing is most of go/format's
-// cost, so svcgen's own templates (verified) are only parsed: TestEmbeddedTemplatesRenderGofmtClean
-// renders every stack combination both ways and requires identical output, so for them the
-// parse alone keeps both promises. Overlay templates are always formatted.
-func formatGo(src []byte, verified bool) ([]byte, error) {
-	if !verified {
+// cost, so Go from svcgen's own templates that only substitute values (clean) is only parsed:
+// TestEmbeddedTemplatesRenderGofmtClean renders every stack combination both ways and requires
+// identical output, so for them the parse alone keeps both promises. Templates with control
+// actions, and every overlay template, are formatted.
+func formatGo(src []byte, clean bool) ([]byte, error) {
+	if !clean {
 		return format.Source(src)
 	}
 	if _, err := parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution); err != nil {
