@@ -21,6 +21,10 @@ type PlanOptions struct {
 	Only []string
 	// Force replaces a file of the owners that is in the way of a generated one.
 	Force bool
+	// Base is the catalog the service was last generated with, for the base render of the
+	// three-way merge, when it differs from the one rendering now (a new --templates overlay).
+	// nil means the same catalog.
+	Base *Catalog
 }
 
 // RegenOptions say what to regenerate and how.
@@ -31,6 +35,9 @@ type RegenOptions struct {
 	DryRun   bool      // plan only: nothing is written and tidy does not run
 	Tidy     bool      // run `go mod tidy` after go.mod or Go sources change
 	Progress io.Writer // where tidy's progress goes
+	// Templates, when set, is the overlay to record in the manifest from now on (as
+	// RecordOverlay gives it; "" for none): the service is being moved to another overlay.
+	Templates *string
 }
 
 // RegenResult is what a regeneration did, or would do on a dry run.
@@ -146,8 +153,12 @@ func planRegen(c *Catalog, old *Manifest, spec Spec, dir string, opts PlanOption
 	theirs := byPath(files)
 	// The base: the recorded answers rendered by the current templates. When that fails (say a
 	// recorded component is gone from the catalog) no base is known and edited files conflict.
+	baseCatalog := c
+	if opts.Base != nil {
+		baseCatalog = opts.Base
+	}
 	var base map[string]File
-	if baseFiles, err := Render(old.Answers, c); err == nil {
+	if baseFiles, err := Render(old.Answers, baseCatalog); err == nil {
 		base = byPath(baseFiles)
 	}
 	root, err := os.OpenRoot(dir)
@@ -386,7 +397,11 @@ func Regen(ctx context.Context, c *Catalog, old *Manifest, opts RegenOptions) (*
 		}
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
-	res.Manifest = &Manifest{Format: ManifestFormat, Generator: Version, Answers: opts.Spec, Templates: old.Templates, Files: entries}
+	templates := old.Templates
+	if opts.Templates != nil {
+		templates = *opts.Templates
+	}
+	res.Manifest = &Manifest{Format: ManifestFormat, Generator: Version, Answers: opts.Spec, Templates: templates, Files: entries}
 	raw, err := res.Manifest.Marshal()
 	if err != nil {
 		return nil, err

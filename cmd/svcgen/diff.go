@@ -24,7 +24,7 @@ written. Notes about files that have no diff (kept, in the way, go mod tidy) go 
 			if err != nil {
 				return err
 			}
-			plan, err := generator.PlanRegen(svc.catalog, svc.manifest, svc.manifest.Answers, svc.dir, generator.PlanOptions{Only: args})
+			plan, err := generator.PlanRegen(svc.catalog, svc.manifest, svc.manifest.Answers, svc.dir, svc.planOptions(args, false))
 			if err != nil {
 				return err
 			}

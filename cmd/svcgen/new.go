@@ -64,7 +64,7 @@ a terminal, svcgen never waits for input and names the flags that are missing.`,
 	f.BoolVarP(&o.yes, "yes", "y", false, "take defaults for everything not given; never prompt")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print every file and its action; write nothing")
 	f.BoolVar(&o.force, "force", false, "allow a non-empty target directory (files there that the service needs are overwritten)")
-	f.BoolVar(&o.noTidy, "no-tidy", false, "skip `go mod tidy` after generating")
+	f.BoolVar(&o.noTidy, "no-tidy", false, "skip go mod tidy after generating")
 	addFormatFlag(cmd, &o.format, false)
 	return cmd
 }
@@ -74,7 +74,7 @@ func groupHelp(c *generator.Catalog, g generator.Group) string {
 	if c == nil {
 		return g.Title
 	}
-	return fmt.Sprintf("%s: %s (default %s)", strings.ToLower(g.Title[:1])+g.Title[1:], strings.Join(c.Choices(g.Name), "|"), c.Default(g.Name))
+	return fmt.Sprintf("%s: %s (default %s)", lowerFirst(g.Title), strings.Join(c.Choices(g.Name), "|"), c.Default(g.Name))
 }
 
 func runNew(cmd *cobra.Command, o *newOptions) error {

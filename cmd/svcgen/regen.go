@@ -46,7 +46,7 @@ drift.
 
 // runCheck reports drift: what regen would change, and unresolved conflict markers.
 func runCheck(streams *IOStreams, svc *service, only []string) error {
-	plan, err := generator.PlanRegen(svc.catalog, svc.manifest, svc.manifest.Answers, svc.dir, generator.PlanOptions{Only: only})
+	plan, err := generator.PlanRegen(svc.catalog, svc.manifest, svc.manifest.Answers, svc.dir, svc.planOptions(only, false))
 	if err != nil {
 		return err
 	}

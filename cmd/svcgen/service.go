@@ -28,12 +28,15 @@ var loadTemplates = generator.LoadTemplates
 
 // serviceOptions are the flags of the commands that work on an existing service.
 type serviceOptions struct {
-	streams *IOStreams
-	dir     string
-	dryRun  bool
-	force   bool
-	noTidy  bool
-	format  string
+	streams   *IOStreams
+	dir       string
+	dryRun    bool
+	force     bool
+	noTidy    bool
+	format    string
+	templates string
+	// templatesSet: --templates was given, replacing the overlay the manifest records.
+	templatesSet bool
 }
 
 // addServiceFlags registers -C on every such command and, when it writes, --dry-run, --force
@@ -42,12 +45,14 @@ func addServiceFlags(cmd *cobra.Command, o *serviceOptions, writes bool) {
 	f := cmd.Flags()
 	f.StringVarP(&o.dir, "dir", "C", ".", "the service directory (the one holding .svcgen.yaml)")
 	addFormatFlag(cmd, &o.format, true)
+	f.StringVar(&o.templates, "templates", "", "render with this template overlay instead of the one .svcgen.yaml records (\"\" for none); commands that write record it")
+	cmd.PreRun = func(cmd *cobra.Command, _ []string) { o.templatesSet = cmd.Flags().Changed("templates") }
 	if !writes {
 		return
 	}
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan and the unified diff of every change; write nothing")
 	f.BoolVar(&o.force, "force", false, "replace files of yours that are in the way of generated ones")
-	f.BoolVar(&o.noTidy, "no-tidy", false, "skip `go mod tidy` after go.mod or Go sources change")
+	f.BoolVar(&o.noTidy, "no-tidy", false, "skip go mod tidy after go.mod or Go sources change")
 }
 
 // service is a generated service: its directory, manifest and the catalog it is rendered from.
@@ -55,6 +60,15 @@ type service struct {
 	dir      string
 	manifest *generator.Manifest
 	catalog  *generator.Catalog
+	// base is the catalog the service was generated with, when --templates names another
+	// overlay (nil otherwise); overlay is that overlay as the manifest will record it.
+	base    *generator.Catalog
+	overlay *string
+}
+
+// planOptions are the plan options every command on the service uses.
+func (s *service) planOptions(only []string, force bool) generator.PlanOptions {
+	return generator.PlanOptions{Only: only, Force: force, Base: s.base}
 }
 
 // openService reads the manifest in dir and loads the templates the service was generated with:
@@ -75,7 +89,16 @@ func openService(o *serviceOptions) (*service, error) {
 		}
 		return nil, err
 	}
-	return &service{dir: dir, manifest: m, catalog: c}, nil
+	svc := &service{dir: dir, manifest: m, catalog: c}
+	if o.templatesSet {
+		if svc.catalog, err = loadTemplates(o.templates); err != nil {
+			return nil, err
+		}
+		svc.base = c
+		recorded := generator.RecordOverlay(dir, o.templates)
+		svc.overlay = &recorded
+	}
+	return svc, nil
 }
 
 // textOut is where human-readable notes go: stdout, or stderr when stdout carries JSON.
@@ -115,8 +138,8 @@ func changeAnswers(cmd *cobra.Command, o *serviceOptions, edit func(*generator.C
 func regenerate(cmd *cobra.Command, o *serviceOptions, svc *service, spec generator.Spec, only []string) error {
 	res, err := generator.Regen(cmd.Context(), svc.catalog, svc.manifest, generator.RegenOptions{
 		Dir: svc.dir, Spec: spec,
-		PlanOptions: generator.PlanOptions{Only: only, Force: o.force},
-		DryRun:      o.dryRun, Tidy: !o.noTidy, Progress: o.streams.ErrOut,
+		PlanOptions: svc.planOptions(only, o.force), Templates: svc.overlay,
+		DryRun: o.dryRun, Tidy: !o.noTidy, Progress: o.streams.ErrOut,
 	})
 	if err != nil {
 		return err
