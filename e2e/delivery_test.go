@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/svcgen/svcgen/internal/testtree"
+
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"golang.org/x/mod/modfile"
 	"gopkg.in/yaml.v3"
@@ -138,7 +140,7 @@ func TestValidatorsRejectBrokenFiles(t *testing.T) {
 	dir := t.TempDir()
 	t.Run("actionlint", func(t *testing.T) {
 		file := filepath.Join(dir, "bad.yml")
-		writeFile(t, dir, "bad.yml", "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/setup-go@v6\n        with:\n          go-version-fiel: go.mod\n")
+		testtree.WriteFile(t, dir, "bad.yml", "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/setup-go@v6\n        with:\n          go-version-fiel: go.mod\n")
 		if err := actionlintErr(t, file); err == nil {
 			t.Fatal("actionlint accepted an unknown input of actions/setup-go")
 		}
@@ -153,7 +155,7 @@ func TestValidatorsRejectBrokenFiles(t *testing.T) {
 		}
 	})
 	t.Run("docker-compose", func(t *testing.T) {
-		writeFile(t, dir, "compose.yml", "services:\n  a:\n    image: x\n    depends_on:\n      b:\n        condition: service_healthy\n")
+		testtree.WriteFile(t, dir, "compose.yml", "services:\n  a:\n    image: x\n    depends_on:\n      b:\n        condition: service_healthy\n")
 		if err := composeConfigErr(t, dir, "compose.yml"); err == nil {
 			t.Fatal("docker-compose accepted a dependency on an undefined service")
 		}

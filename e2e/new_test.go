@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/svcgen/svcgen/internal/testtree"
+
 	"gopkg.in/yaml.v3"
 )
 
@@ -52,7 +54,7 @@ func TestCoreServiceBuildsTestsAndServes(t *testing.T) {
 // checkManifestHashes asserts that the manifest lists exactly the files on disk with their hashes.
 func checkManifestHashes(t *testing.T, dir string) {
 	t.Helper()
-	tree := readTree(t, dir)
+	tree := testtree.ReadAll(t, dir)
 	var m struct {
 		Files []struct{ Path, Component, SHA256 string }
 	}
@@ -82,7 +84,7 @@ func TestSameCommandTwiceGivesIdenticalTrees(t *testing.T) {
 	for _, dir := range []string{a, b} {
 		svcgen(t, "new", "svc", "--framework", "echo", "-y", "-o", dir)
 	}
-	ta, tb := readTree(t, a), readTree(t, b)
+	ta, tb := testtree.ReadAll(t, a), testtree.ReadAll(t, b)
 	if len(ta) != len(tb) {
 		t.Fatalf("%d files vs %d", len(ta), len(tb))
 	}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/svcgen/svcgen/internal/testtree"
+
 	expect "github.com/Netflix/go-expect"
 	"github.com/creack/pty"
 	"github.com/hinshun/vt10x"
@@ -333,7 +335,7 @@ func TestPromptArrowKeysChooseNonDefaults(t *testing.T) {
 			if m.Answers != wantSpec {
 				t.Errorf("answers = %+v\nwant      %+v", m.Answers, wantSpec)
 			}
-			first := readTree(t, dir)
+			first := testtree.ReadAll(t, dir)
 			if _, ok := first["go.sum"]; !ok && overlay == "" {
 				t.Error("no go.sum: the service was not tidied")
 			}
@@ -349,7 +351,7 @@ func TestPromptArrowKeysChooseNonDefaults(t *testing.T) {
 			svcgen(t, append([]string{"new", "--answers", filepath.Join(dir, generator.ManifestName), "-o", replay}, tc.extra...)...)
 
 			for name, other := range map[string]string{"the printed command line": again, "--answers with the manifest": replay} {
-				tree := readTree(t, other)
+				tree := testtree.ReadAll(t, other)
 				if len(tree) != len(first) {
 					t.Errorf("%s: %d files, the interactive run wrote %d", name, len(tree), len(first))
 				}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/svcgen/svcgen/generator"
+	"github.com/svcgen/svcgen/internal/testtree"
 )
 
 // Scenarios of regeneration on real generated services: the owners edit wiring files and the
@@ -37,18 +38,18 @@ func ownersEdits(t *testing.T, dir string) {
 	replaceIn(t, dir, mainGo, `logger.Info("stopped")`, `logger.Info("stopped", "team", ownerTeam())`)
 	appendTo(t, dir, mainGo, "\n// ownerTeam names the team on call for the service.\nfunc ownerTeam() string { return \"payments\" }\n")
 	appendTo(t, dir, "Makefile", "\nsmoke: ## Our smoke test\n\tgo test -run Owner ./cmd/...\n")
-	writeFile(t, dir, filepath.Join("cmd", svcName, "owner_test.go"), "package main\n\nimport \"testing\"\n\nfunc TestOwnerTeam(t *testing.T) {\n\tif ownerTeam() != \"payments\" {\n\t\tt.Fatal(ownerTeam())\n\t}\n}\n")
+	testtree.WriteFile(t, dir, filepath.Join("cmd", svcName, "owner_test.go"), "package main\n\nimport \"testing\"\n\nfunc TestOwnerTeam(t *testing.T) {\n\tif ownerTeam() != \"payments\" {\n\t\tt.Fatal(ownerTeam())\n\t}\n}\n")
 	// A package of their own with a dependency of their own (already in the module cache:
 	// svcgen's own build needs it), required the way owners do it: go get / go mod tidy.
-	writeFile(t, dir, "internal/audit/audit.go", "// Package audit is the owners' own.\npackage audit\n\nimport \"github.com/google/uuid\"\n\n// NewID returns an audit record ID.\nfunc NewID() string { return uuid.NewString() }\n")
-	writeFile(t, dir, "internal/audit/audit_test.go", "package audit\n\nimport \"testing\"\n\nfunc TestNewID(t *testing.T) {\n\tif len(NewID()) != 36 {\n\t\tt.Fatal(NewID())\n\t}\n}\n")
+	testtree.WriteFile(t, dir, "internal/audit/audit.go", "// Package audit is the owners' own.\npackage audit\n\nimport \"github.com/google/uuid\"\n\n// NewID returns an audit record ID.\nfunc NewID() string { return uuid.NewString() }\n")
+	testtree.WriteFile(t, dir, "internal/audit/audit_test.go", "package audit\n\nimport \"testing\"\n\nfunc TestNewID(t *testing.T) {\n\tif len(NewID()) != 36 {\n\t\tt.Fatal(NewID())\n\t}\n}\n")
 	inService(t, dir, nil, "go", "mod", "tidy")
 }
 
 // checkOwnersEdits asserts that every owners' edit is still there.
 func checkOwnersEdits(t *testing.T, dir string) {
 	t.Helper()
-	tree := readTree(t, dir)
+	tree := testtree.ReadAll(t, dir)
 	mainGo := "cmd/" + svcName + "/main.go"
 	for path, wants := range map[string][]string{
 		mainGo:                              {`logger.Info("stopped", "team", ownerTeam())`, `func ownerTeam() string { return "payments" }`},
@@ -96,7 +97,7 @@ func TestRegenSwitchFrameworkKeepsEdits(t *testing.T) {
 		}
 	}
 	checkOwnersEdits(t, dir)
-	tree := readTree(t, dir)
+	tree := testtree.ReadAll(t, dir)
 	if !strings.Contains(tree["internal/server/server.go"], "labstack/echo/v5") || !strings.Contains(tree[".svcgen.yaml"], "framework: echo") {
 		t.Error("the server was not switched to Echo")
 	}
@@ -141,7 +142,7 @@ func TestRegenAddRemoveRedisKeepsEdits(t *testing.T) {
 		t.Errorf("add redis created no redis file:\n%s", out)
 	}
 	checkOwnersEdits(t, dir)
-	tree := readTree(t, dir)
+	tree := testtree.ReadAll(t, dir)
 	if !strings.Contains(tree["go.mod"], "github.com/redis/go-redis/v9") || !strings.Contains(tree[".svcgen.yaml"], "cache: redis") {
 		t.Errorf("redis not added:\n%s", tree["go.mod"])
 	}
@@ -161,7 +162,7 @@ func TestRegenAddRemoveRedisKeepsEdits(t *testing.T) {
 		t.Errorf("remove redis deleted nothing:\n%s", out)
 	}
 	checkOwnersEdits(t, dir)
-	tree = readTree(t, dir)
+	tree = testtree.ReadAll(t, dir)
 	if strings.Contains(tree["go.mod"], "go-redis") || strings.Contains(tree["cmd/"+svcName+"/main.go"], "redis") {
 		t.Errorf("redis left behind:\n%s", tree["go.mod"])
 	}
@@ -176,13 +177,13 @@ func TestRegenCollidingEditIsMarked(t *testing.T) {
 	const server = "internal/server/server.go"
 	replaceIn(t, dir, server, "r.RedirectTrailingSlash = false", "r.RedirectTrailingSlash = true")
 	backdate(t, dir)
-	before := readTree(t, dir)
+	before := testtree.ReadAll(t, dir)
 
 	out, code := svcgenExit(t, "set", "framework", "echo", "--dry-run", "-C", dir)
 	if code != 3 || !strings.Contains(out, "conflict  "+server) || !strings.Contains(out, "dry run: nothing written") {
 		t.Errorf("dry run: exit %d\n%s", code, out)
 	}
-	if got := touched(t, dir); len(got) != 0 || !equalTrees(before, readTree(t, dir)) {
+	if got := touched(t, dir); len(got) != 0 || !equalTrees(before, testtree.ReadAll(t, dir)) {
 		t.Errorf("the dry run changed the service: touched %v", got)
 	}
 
@@ -193,7 +194,7 @@ func TestRegenCollidingEditIsMarked(t *testing.T) {
 	if !strings.Contains(out, "conflict  "+server) || !strings.Contains(out, "has conflicts: "+server) {
 		t.Errorf("the conflict is not named:\n%s", out)
 	}
-	tree := readTree(t, dir)
+	tree := testtree.ReadAll(t, dir)
 	for _, want := range []string{"<<<<<<< yours\n", "r.RedirectTrailingSlash = true", "=======\n", ">>>>>>> svcgen "} {
 		if !strings.Contains(tree[server], want) {
 			t.Errorf("%s lacks %q:\n%s", server, want, tree[server])
@@ -214,13 +215,13 @@ func TestRegenCollidingEditIsMarked(t *testing.T) {
 // "no longer generated".)
 func TestRegenFindsTheRecordedTemplatesOverlay(t *testing.T) {
 	work := t.TempDir()
-	writeFile(t, work, "tpl/core/docs/RUNBOOK.md.tmpl", "# {{ .Name }} runbook\n")
+	testtree.WriteFile(t, work, "tpl/core/docs/RUNBOOK.md.tmpl", "# {{ .Name }} runbook\n")
 	out, err := svcgenIn(work, append([]string{"new", svcName, "--framework", "gin", "--templates", "tpl", "-o", "services/" + svcName, "--no-tidy"}, coreFlags...)...)
 	if err != nil {
 		t.Fatalf("new: %v\n%s", err, out)
 	}
 	dir := filepath.Join(work, "services", svcName)
-	tree := readTree(t, dir)
+	tree := testtree.ReadAll(t, dir)
 	if tree["docs/RUNBOOK.md"] != "# orders-api runbook\n" || !strings.Contains(tree[".svcgen.yaml"], "templates: ../../tpl") {
 		t.Fatalf("overlay not used or not recorded relative to the service:\n%s", tree[".svcgen.yaml"])
 	}
@@ -263,7 +264,7 @@ var past = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
 // backdate sets every file's modification time to past, so touched can tell what was written.
 func backdate(t *testing.T, dir string) {
 	t.Helper()
-	for p := range readTree(t, dir) {
+	for p := range testtree.ReadAll(t, dir) {
 		if err := os.Chtimes(filepath.Join(dir, p), past, past); err != nil {
 			t.Fatal(err)
 		}
@@ -274,7 +275,7 @@ func backdate(t *testing.T, dir string) {
 func touched(t *testing.T, dir string) []string {
 	t.Helper()
 	var out []string
-	for p := range readTree(t, dir) {
+	for p := range testtree.ReadAll(t, dir) {
 		info, err := os.Stat(filepath.Join(dir, p))
 		if err != nil {
 			t.Fatal(err)
@@ -308,7 +309,7 @@ func replaceIn(t *testing.T, dir, rel, old, new string) {
 	if !strings.Contains(string(data), old) {
 		t.Fatalf("%s has no %q: the templates changed, update the scenario", rel, old)
 	}
-	writeFile(t, dir, rel, strings.Replace(string(data), old, new, 1))
+	testtree.WriteFile(t, dir, rel, strings.Replace(string(data), old, new, 1))
 }
 
 func appendTo(t *testing.T, dir, rel, text string) {
@@ -317,16 +318,5 @@ func appendTo(t *testing.T, dir, rel, text string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, dir, rel, string(data)+text)
-}
-
-func writeFile(t *testing.T, dir, rel, data string) {
-	t.Helper()
-	p := filepath.Join(dir, rel)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testtree.WriteFile(t, dir, rel, string(data)+text)
 }

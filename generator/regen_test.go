@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/svcgen/svcgen/internal/testtree"
 )
 
 // regenFS is testFS with a wiring file whose redis line sits between lines owners may edit, a
@@ -137,14 +139,8 @@ func read(t *testing.T, dir, rel string) string {
 
 func write(t *testing.T, dir, rel, data string) {
 	t.Helper()
-	p := filepath.Join(dir, rel)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(p, past, past); err != nil {
+	testtree.WriteFile(t, dir, rel, data)
+	if err := os.Chtimes(filepath.Join(dir, rel), past, past); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -164,15 +160,6 @@ func actions(p *Plan) map[string]Action {
 		out[c.Path] = c.Action
 	}
 	return out
-}
-
-func mustContain(t *testing.T, what, data string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(data, w) {
-			t.Errorf("%s lacks %q:\n%s", what, w, data)
-		}
-	}
 }
 
 const mainPath = "cmd/orders-api/main.go"
@@ -217,9 +204,9 @@ func TestRegenAddComponentMergesEditsAndWiresItIn(t *testing.T) {
 	if len(res.Conflicts()) != 0 || tidies != 1 || !res.ManifestWritten {
 		t.Errorf("conflicts %v, tidies %d, manifest written %v", res.Conflicts(), tidies, res.ManifestWritten)
 	}
-	mustContain(t, mainPath, read(t, dir, mainPath), `return "edited helper"`, `fmt.Println("cache redis")`)
-	mustContain(t, "Makefile", read(t, dir, "Makefile"), "golangci-lint run")
-	mustContain(t, "go.mod", read(t, dir, "go.mod"), "github.com/redis/go-redis/v9 v9.23.0")
+	testtree.Contains(t, mainPath, read(t, dir, mainPath), `return "edited helper"`, `fmt.Println("cache redis")`)
+	testtree.Contains(t, "Makefile", read(t, dir, "Makefile"), "golangci-lint run")
+	testtree.Contains(t, "go.mod", read(t, dir, "go.mod"), "github.com/redis/go-redis/v9 v9.23.0")
 	if read(t, dir, "internal/mine/mine.go") != "package mine\n" {
 		t.Error("the owners' own file changed")
 	}
@@ -247,7 +234,7 @@ func TestRegenAddComponentMergesEditsAndWiresItIn(t *testing.T) {
 	if got := touched(t, dir); len(got) != 0 || tidies != 0 || res.ManifestWritten {
 		t.Errorf("second regen touched %v, tidies %d, manifest written %v", got, tidies, res.ManifestWritten)
 	}
-	mustContain(t, mainPath, read(t, dir, mainPath), `return "edited helper"`)
+	testtree.Contains(t, mainPath, read(t, dir, mainPath), `return "edited helper"`)
 }
 
 func TestRegenRemoveComponentDeletesUneditedAndKeepsEdited(t *testing.T) {
@@ -268,7 +255,7 @@ func TestRegenRemoveComponentDeletesUneditedAndKeepsEdited(t *testing.T) {
 		t.Errorf("tree %v", tree)
 	}
 	data := read(t, dir, mainPath)
-	mustContain(t, mainPath, data, `return "edited helper"`)
+	testtree.Contains(t, mainPath, data, `return "edited helper"`)
 	if strings.Contains(data, "redis") {
 		t.Errorf("redis still wired in:\n%s", data)
 	}
@@ -298,7 +285,7 @@ func TestRegenCollidingEditGetsMarkersAndTheRestIsApplied(t *testing.T) {
 		t.Fatalf("conflicts %+v", conflicts)
 	}
 	data := read(t, dir, mainPath)
-	mustContain(t, mainPath, data, "<<<<<<< yours\n", "=======\n", ">>>>>>> svcgen "+Version+"\n", `"serving on :9090"`, `"cache redis"`)
+	testtree.Contains(t, mainPath, data, "<<<<<<< yours\n", "=======\n", ">>>>>>> svcgen "+Version+"\n", `"serving on :9090"`, `"cache redis"`)
 	if _, err := os.Stat(filepath.Join(dir, "internal/cache/cache.go")); err != nil {
 		t.Errorf("the rest of the plan was not applied: %v", err)
 	}
@@ -337,7 +324,7 @@ func TestRegenUnknownBaseIsAConflictNeverAGuess(t *testing.T) {
 		t.Errorf("unedited file with changed templates: %s, want update", got["Makefile"])
 	}
 	data := read(t, dir, mainPath)
-	mustContain(t, mainPath, data, "<<<<<<< yours", `"edited helper"`, `"helper"`, `"starting orders-api"`, `"booting orders-api"`, ">>>>>>> svcgen")
+	testtree.Contains(t, mainPath, data, "<<<<<<< yours", `"edited helper"`, `"helper"`, `"starting orders-api"`, `"booting orders-api"`, ">>>>>>> svcgen")
 }
 
 func TestRegenFileInTheWayIsAConflictUnlessForced(t *testing.T) {
@@ -352,7 +339,7 @@ func TestRegenFileInTheWayIsAConflictUnlessForced(t *testing.T) {
 	if read(t, dir, "internal/cache/cache.go") != "package cache // ours\n" {
 		t.Error("the owners' file was changed")
 	}
-	mustContain(t, mainPath, read(t, dir, mainPath), `"cache redis"`)
+	testtree.Contains(t, mainPath, read(t, dir, mainPath), `"cache redis"`)
 	m, _ := ReadManifest(dir)
 	if _, ok := m.Lookup("internal/cache/cache.go"); ok {
 		t.Error("a file svcgen did not write entered the manifest")
@@ -421,7 +408,7 @@ func TestRegenGoModKeepsOwnersRequirementsWhenAddingAComponent(t *testing.T) {
 	if got := actions(res.Plan)["go.mod"]; got != Merge || tidies != 1 {
 		t.Errorf("go.mod: %s, tidies %d", got, tidies)
 	}
-	mustContain(t, "go.mod", read(t, dir, "go.mod"), "github.com/google/uuid v1.6.0", "replace github.com/google/uuid => ./third_party/uuid", "github.com/redis/go-redis/v9 v9.23.0")
+	testtree.Contains(t, "go.mod", read(t, dir, "go.mod"), "github.com/google/uuid v1.6.0", "replace github.com/google/uuid => ./third_party/uuid", "github.com/redis/go-redis/v9 v9.23.0")
 	// After the regeneration go.mod's hash is what is on disk: the owners' lines are no drift.
 	backdate(t, dir)
 	res, tidies = regen(t, c, dir, testSpec(), nil)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/svcgen/svcgen/cmd/svcgen/internal/prompt"
 	"github.com/svcgen/svcgen/generator"
+	"github.com/svcgen/svcgen/internal/testtree"
 )
 
 // askCatalog is a catalog with every group filled, independent of the embedded templates (which
@@ -270,7 +271,7 @@ func TestNewInteractiveCommandLineMakesTheSameService(t *testing.T) {
 	if code, _, stderr := runCLI(t, args...); code != 0 {
 		t.Fatalf("%s: exit %d: %s", line, code, stderr)
 	}
-	ta, tb := readTree(t, a), readTree(t, b)
+	ta, tb := testtree.ReadAll(t, a), testtree.ReadAll(t, b)
 	if len(ta) == 0 || len(ta) != len(tb) {
 		t.Fatalf("%d files vs %d", len(ta), len(tb))
 	}
@@ -388,7 +389,7 @@ func TestNewAnswersWithoutNameArgumentTakesTheFilesName(t *testing.T) {
 	if code, _, stderr := runCLI(t, "new", "--answers", filepath.Join(first, ".svcgen.yaml"), "--no-tidy", "-o", second); code != 0 {
 		t.Fatalf("replay: exit %d: %s", code, stderr)
 	}
-	ta, tb := readTree(t, first), readTree(t, second)
+	ta, tb := testtree.ReadAll(t, first), testtree.ReadAll(t, second)
 	if len(ta) != len(tb) {
 		t.Fatalf("%d files vs %d", len(ta), len(tb))
 	}
@@ -397,23 +398,4 @@ func TestNewAnswersWithoutNameArgumentTakesTheFilesName(t *testing.T) {
 			t.Errorf("%s differs after replaying the manifest", p)
 		}
 	}
-}
-
-// readTree maps every file under dir (relative, slash-separated) to its contents.
-func readTree(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[filepath.ToSlash(rel)] = string(data)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/svcgen/svcgen/generator"
+	"github.com/svcgen/svcgen/internal/testtree"
 )
 
 // regenTemplates is a small template tree: a wiring main.go with a redis line between lines the
@@ -118,24 +119,6 @@ func editFile(t *testing.T, dir, rel, old, new string) {
 	os.Chtimes(p, past, past)
 }
 
-func fileText(t *testing.T, dir, rel string) string {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
-}
-
-func contains(t *testing.T, what, got string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(got, w) {
-			t.Errorf("%s lacks %q:\n%s", what, w, got)
-		}
-	}
-}
-
 const mainGo = "cmd/orders-api/main.go"
 
 func TestAddRemoveSetKeepEditsAndReport(t *testing.T) {
@@ -147,16 +130,16 @@ func TestAddRemoveSetKeepEditsAndReport(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("add redis: exit %d: %s", code, stderr)
 	}
-	contains(t, "add redis", stdout, "create    internal/cache/cache.go (redis)", "merge     "+mainGo+" (core): your edits merged")
-	contains(t, mainGo, fileText(t, dir, mainGo), `"our helper"`, `"cache redis"`)
-	contains(t, "manifest", fileText(t, dir, ".svcgen.yaml"), "cache: redis")
+	testtree.Contains(t, "add redis", stdout, "create    internal/cache/cache.go (redis)", "merge     "+mainGo+" (core): your edits merged")
+	testtree.Contains(t, mainGo, testtree.ReadFile(t, dir, mainGo), `"our helper"`, `"cache redis"`)
+	testtree.Contains(t, "manifest", testtree.ReadFile(t, dir, ".svcgen.yaml"), "cache: redis")
 
 	code, stdout, stderr = runCLI(t, "set", "framework", "echo", "-C", dir, "--no-tidy")
 	if code != 0 {
 		t.Fatalf("set framework echo: exit %d: %s", code, stderr)
 	}
-	contains(t, "set framework echo", stdout, "update    internal/server/server.txt (echo)")
-	if fileText(t, dir, "internal/server/server.txt") != "echo\n" {
+	testtree.Contains(t, "set framework echo", stdout, "update    internal/server/server.txt (echo)")
+	if testtree.ReadFile(t, dir, "internal/server/server.txt") != "echo\n" {
 		t.Error("framework not switched")
 	}
 
@@ -164,10 +147,10 @@ func TestAddRemoveSetKeepEditsAndReport(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("remove redis: exit %d: %s", code, stderr)
 	}
-	contains(t, "remove redis", stdout, "delete    internal/cache/cache.go (redis)")
-	main := fileText(t, dir, mainGo)
-	contains(t, mainGo, main, `"our helper"`)
-	if strings.Contains(main, "redis") || fileText(t, dir, "NOTES.md") != "ours\n" {
+	testtree.Contains(t, "remove redis", stdout, "delete    internal/cache/cache.go (redis)")
+	main := testtree.ReadFile(t, dir, mainGo)
+	testtree.Contains(t, mainGo, main, `"our helper"`)
+	if strings.Contains(main, "redis") || testtree.ReadFile(t, dir, "NOTES.md") != "ours\n" {
 		t.Errorf("after remove redis:\n%s", main)
 	}
 }
@@ -220,10 +203,10 @@ func TestCollidingEditIsMarkedNamedAndExitsNonZero(t *testing.T) {
 	if code != exitConflict {
 		t.Fatalf("exit %d, want %d: %s", code, exitConflict, stderr)
 	}
-	contains(t, "stdout", stdout, "conflict  "+mainGo+" (core)", "create    internal/cache/cache.go (redis)")
-	contains(t, "stderr", stderr, "1 file has conflicts: "+mainGo)
-	contains(t, mainGo, fileText(t, dir, mainGo), "<<<<<<< yours\n", `"serving on :9090"`, "=======\n", `"cache redis"`, ">>>>>>> svcgen ")
-	contains(t, "manifest", fileText(t, dir, ".svcgen.yaml"), "cache: redis")
+	testtree.Contains(t, "stdout", stdout, "conflict  "+mainGo+" (core)", "create    internal/cache/cache.go (redis)")
+	testtree.Contains(t, "stderr", stderr, "1 file has conflicts: "+mainGo)
+	testtree.Contains(t, mainGo, testtree.ReadFile(t, dir, mainGo), "<<<<<<< yours\n", `"serving on :9090"`, "=======\n", `"cache redis"`, ">>>>>>> svcgen ")
+	testtree.Contains(t, "manifest", testtree.ReadFile(t, dir, ".svcgen.yaml"), "cache: redis")
 
 	code, stdout, _ = runCLI(t, "regen", "--check", "-C", dir)
 	if code != exitDrift || !strings.Contains(stdout, mainGo+" (core): has unresolved conflict markers") {
@@ -282,7 +265,7 @@ func TestRegenCheckAndDiff(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("diff: exit %d: %s", code, stderr)
 	}
-	contains(t, "diff", stdout, "--- a/Makefile\n+++ b/Makefile\n", "+test:\n", "--- a/internal/server/server.txt\n", "-gin\n+gin v2\n")
+	testtree.Contains(t, "diff", stdout, "--- a/Makefile\n+++ b/Makefile\n", "+test:\n", "--- a/internal/server/server.txt\n", "-gin\n+gin v2\n")
 	code, stdout, _ = runCLI(t, "diff", "gin", "-C", dir)
 	if code != 0 || strings.Contains(stdout, "Makefile") || !strings.Contains(stdout, "server.txt") {
 		t.Errorf("diff gin: exit %d\n%s", code, stdout)
@@ -294,5 +277,5 @@ func TestRegenCheckAndDiff(t *testing.T) {
 	if code != exitDrift || !strings.Contains(stdout, "internal/server/server.txt (gin): svcgen now generates it differently") {
 		t.Errorf("--check with new templates: exit %d\n%s", code, stdout)
 	}
-	contains(t, "stderr", stderr, "2 files differ")
+	testtree.Contains(t, "stderr", stderr, "2 files differ")
 }
