@@ -166,3 +166,24 @@ func TestNewWithTemplateOverlay(t *testing.T) {
 	}
 	assertEmptyDir(t, parent)
 }
+
+// TestNewKeepsTheServiceWhenTidyFails: with no way to download modules, tidy fails; the
+// service is still written, go's error is shown with how to retry, and the exit is non-zero.
+func TestNewKeepsTheServiceWhenTidyFails(t *testing.T) {
+	t.Setenv("GOPROXY", "off")
+	t.Setenv("GOMODCACHE", t.TempDir())
+	t.Setenv("GOFLAGS", "-mod=mod")
+	dir := filepath.Join(t.TempDir(), "svc")
+	code, _, stderr := runCLI(t, "new", "svc", "-y", "-o", dir)
+	if code == 0 {
+		t.Fatal("exit 0 although go mod tidy cannot download anything")
+	}
+	for _, want := range []string{"go mod tidy failed", "cd " + dir + " && go mod tidy", "module lookup disabled"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".svcgen.yaml")); err != nil {
+		t.Errorf("the rendered service was not kept: %v", err)
+	}
+}
