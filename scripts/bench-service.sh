@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Throughput of a generated full-stack service against its bare framework.
+#
+# For Gin and Echo: generates a service with PostgreSQL, Redis and Prometheus (Kafka off, CI and
+# deploy files off), builds it and a bare hello-world of the same framework version
+# (scripts/testdata/bare/<fw>, built in a temporary module with the service's go.mod/go.sum), and
+# runs wrk on loopback against GET /healthz and GET /v1/items/{id} (a Redis cache hit; the bare
+# server answers a fixed item). The service runs as in production (LOG_LEVEL=info, real
+# PostgreSQL and Redis from scripts/services.sh) except RATE_LIMIT_RPS=0: all load comes from one
+# client IP, which the per-IP limiter would otherwise cap at 100 req/s (/healthz is exempt anyway).
+# Servers are pinned to CPU 0 and wrk to CPU 1 (taskset), the same for bare and service; runs are
+# interleaved and each figure is the median of RUNS runs.
+# The last line is `ratio skeleton/bare healthz: X.XX`, the lower of the two frameworks
+# (target: 0.85 or more; exit status 1 below it).
+# Usage: scripts/bench-service.sh            env: RUNS (default 3), DURATION (default 10s),
+#        CONNS (default 32), FRAMEWORKS (default "gin echo"), MIN_RATIO (default 0.85)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+runs=${RUNS:-3}
+duration=${DURATION:-10s}
+conns=${CONNS:-32}
+frameworks=${FRAMEWORKS:-gin echo}
+min_ratio=${MIN_RATIO:-0.85}
+log() { echo "bench-service: $*" >&2; }
+
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; } >&2
+command -v taskset >/dev/null || { apt-get update -qq && apt-get install -y -qq util-linux; } >&2
+eval "$(scripts/services.sh)"
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cpus=$(nproc)
+server_cpu=0 wrk_cpu=1
+[ "$cpus" -ge 2 ] || wrk_cpu=0
+go build -o "$work/svcgen" ./cmd/svcgen
+prefix="bench-$(date +%s)-$$:"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_http() { # url, want-code
+  for _ in $(seq 150); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)" = "$2" ] && return 0
+    sleep 0.2
+  done
+  log "timed out waiting for $1 to answer $2"; return 1
+}
+
+declare -A url_health url_item
+for fw in $frameworks; do
+  svc=$work/svc-$fw
+  log "generating the $fw service (postgres, redis, prometheus; kafka off)"
+  "$work/svcgen" new bench-svc --module example.com/bench-svc --framework "$fw" --database postgres \
+    --cache redis --broker none --metrics prometheus --ci none --deploy none -o "$svc" >/dev/null
+  (cd "$svc" && go build -o "$work/skeleton-$fw" ./cmd/bench-svc)
+
+  bare=$work/bare-$fw
+  mkdir -p "$bare"
+  cp "$svc/go.mod" "$svc/go.sum" "$bare/"
+  cp "$root/scripts/testdata/bare/$fw/main.go" "$bare/"
+  (cd "$bare" && go build -o "$work/bare-$fw.bin" .)
+
+  port=$(free_port)
+  PORT=$port taskset -c "$server_cpu" "$work/bare-$fw.bin" >"$work/bare-$fw.log" 2>&1 &
+  pids+=($!)
+  wait_http "http://127.0.0.1:$port/healthz" 200
+  url_health[bare-$fw]=http://127.0.0.1:$port/healthz
+  url_item[bare-$fw]=http://127.0.0.1:$port/v1/items/0000000000000000000000000000
+
+  port=$(free_port)
+  env PORT="$port" DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" REDIS_KEY_PREFIX="$prefix$fw:" \
+    LOG_LEVEL=info RATE_LIMIT_RPS=0 taskset -c "$server_cpu" "$work/skeleton-$fw" >"$work/skeleton-$fw.log" 2>&1 &
+  pids+=($!)
+  wait_http "http://127.0.0.1:$port/readyz" 200
+  id=$(curl -sf -X POST -H 'Content-Type: application/json' -d '{"name":"bench item","price":100}' \
+    "http://127.0.0.1:$port/v1/items" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  curl -sf -o /dev/null "http://127.0.0.1:$port/v1/items/$id" # fills the cache
+  url_health[skeleton-$fw]=http://127.0.0.1:$port/healthz
+  url_item[skeleton-$fw]=http://127.0.0.1:$port/v1/items/$id
+done
+
+# One wrk run; appends "label rps p99_ms" to results.
+results=$work/results
+measure() { # label url
+  local out
+  out=$(taskset -c "$wrk_cpu" wrk -t2 -c"$conns" -d"$duration" --latency "$2")
+  local rps p99
+  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; print v}' <<<"$out")
+  if grep -q 'Non-2xx\|Socket errors' <<<"$out"; then log "$1: $(grep 'Non-2xx\|Socket errors' <<<"$out" | tr -s ' ')"; fi
+  log "$1 run: $rps req/s, p99 $p99 ms"
+  echo "$1 $rps $p99" >>"$results"
+}
+
+log "warming up"
+for fw in $frameworks; do
+  for kind in bare skeleton; do
+    taskset -c "$wrk_cpu" wrk -t2 -c"$conns" -d2s "${url_health[$kind-$fw]}" >/dev/null
+    taskset -c "$wrk_cpu" wrk -t2 -c"$conns" -d2s "${url_item[$kind-$fw]}" >/dev/null
+  done
+done
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+for run in $(seq "$runs"); do
+  log "run $run of $runs"
+  for fw in $frameworks; do
+    for kind in bare skeleton; do
+      measure "$kind-$fw-healthz" "${url_health[$kind-$fw]}"
+      measure "$kind-$fw-item" "${url_item[$kind-$fw]}"
+    done
+  done
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+for p in "${pids[@]}"; do
+  kill -0 "$p" 2>/dev/null || { log "a server exited during the benchmark"; exit 1; }
+done
+if grep -q '"level":"ERROR"' "$work"/skeleton-*.log; then
+  log "the service logged errors:"; grep '"level":"ERROR"' "$work"/skeleton-*.log | head -5 >&2
+fi
+redis-cli -u "$REDIS_URL" --scan --pattern "$prefix*" | xargs -r redis-cli -u "$REDIS_URL" del >/dev/null
+
+echo "wrk -t2 -c$conns -d$duration --latency on loopback; server on CPU $server_cpu, wrk on CPU $wrk_cpu; $cpus CPUs"
+echo "service: postgres+redis+prometheus (kafka off), LOG_LEVEL=info, RATE_LIMIT_RPS=0 (limiter off: one client IP)"
+echo "load average before/after: $load_before / $load_after; medians of $runs runs"
+python3 - "$results" "$frameworks" "$min_ratio" <<'EOF'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    label, rps, p99 = line.split()
+    rows.setdefault(label, []).append((float(rps), float(p99)))
+med = {k: (statistics.median(r for r, _ in v), statistics.median(p for _, p in v)) for k, v in rows.items()}
+print("%-8s %-9s %-8s %12s %10s" % ("fw", "server", "endpoint", "req/s", "p99 ms"))
+ratios = {}
+for fw in sys.argv[2].split():
+    for ep in ("healthz", "item"):
+        for kind in ("bare", "skeleton"):
+            rps, p99 = med["%s-%s-%s" % (kind, fw, ep)]
+            print("%-8s %-9s %-8s %12.0f %10.2f" % (fw, kind, ep, rps, p99))
+    for ep in ("healthz", "item"):
+        r = med["skeleton-%s-%s" % (fw, ep)][0] / med["bare-%s-%s" % (fw, ep)][0]
+        print("%-8s skeleton/bare %s: %.2f" % (fw, ep, r))
+        if ep == "healthz":
+            ratios[fw] = r
+low = min(ratios.values())
+print("ratio skeleton/bare healthz: %.2f" % low)
+sys.exit(0 if low >= float(sys.argv[3]) else 1)
+EOF
