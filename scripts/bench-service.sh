@@ -8,7 +8,8 @@
 # server answers a fixed item). The service runs as in production (LOG_LEVEL=info, real
 # PostgreSQL and Redis from scripts/services.sh) except RATE_LIMIT_RPS=0: all load comes from one
 # client IP, which the per-IP limiter would otherwise cap at 100 req/s (/healthz is exempt anyway).
-# Servers are pinned to CPU 0 and wrk to CPU 1 (taskset), the same for bare and service; runs are
+# Both run behind an http.Server with the service's default timeouts (server configuration, not
+# middleware), so the ratio isolates the middleware stack. Servers are pinned to CPU 0 and wrk to CPU 1 (taskset), the same for bare and service; runs are
 # interleaved and each figure is the median of RUNS runs.
 # The last line is `ratio skeleton/bare healthz: X.XX`, the lower of the two frameworks
 # (target: 0.85 or more; exit status 1 below it).
