@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/svcgen/svcgen/internal/testtree"
 )
 
 var update = flag.Bool("update", false, "regenerate examples/ from examples/*.yaml instead of comparing")
@@ -35,11 +37,11 @@ func TestExamples(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			want := readTree(t, golden)
+			want := testtree.ReadAll(t, golden)
 			for _, from := range []string{file, filepath.Join(golden, ".svcgen.yaml")} {
 				got := filepath.Join(t.TempDir(), name)
 				svcgen(t, "new", "--answers", from, "-o", got)
-				compareTrees(t, want, readTree(t, got), from)
+				compareTrees(t, want, testtree.ReadAll(t, got), from)
 			}
 			checkService(t, golden, env)
 		})

@@ -1,0 +1,135 @@
+// Package postgres stores items in PostgreSQL through a pgx connection pool, and
+// applies the service's SQL migrations.
+//
+// The pool connects lazily: the service starts, serves liveness and reports
+// not-ready while the database is unreachable, and recovers on its own when it
+// returns. Every call goes through a circuit breaker and a query timeout, so a
+// database that is down or stuck turns into fast 503s instead of hung requests.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"gitlab.com/acme/billing/internal/breaker"
+	"gitlab.com/acme/billing/internal/config"
+	"gitlab.com/acme/billing/internal/items"
+)
+
+// DB is the service's database: a pool, the breaker in front of it, and whether
+// the schema migrations have been applied.
+type DB struct {
+	pool         *pgxpool.Pool
+	breaker      *breaker.Breaker
+	logger       *slog.Logger
+	queryTimeout time.Duration
+	migrated     atomic.Bool
+}
+
+// Open configures a pool from cfg without connecting: no call here waits for the
+// database. It fails only on a connection string pgx cannot parse.
+func Open(cfg config.Postgres, b *breaker.Breaker, logger *slog.Logger) (*DB, error) {
+	pc, err := pgxpool.ParseConfig(cfg.URL)
+	if err != nil {
+		// pgx's parse errors can quote the connection string; say only what is wrong.
+		return nil, errors.New("DATABASE_URL is not a valid PostgreSQL connection string")
+	}
+	pc.MaxConns = cfg.MaxConns
+	pc.MinConns = cfg.MinConns
+	pc.MaxConnLifetime = cfg.MaxConnLifetime
+	pc.MaxConnIdleTime = cfg.MaxConnIdleTime
+	pc.ConnConfig.ConnectTimeout = cfg.ConnectTimeout
+	if pc.ConnConfig.RuntimeParams == nil {
+		pc.ConnConfig.RuntimeParams = map[string]string{}
+	}
+	if _, ok := pc.ConnConfig.RuntimeParams["application_name"]; !ok {
+		pc.ConnConfig.RuntimeParams["application_name"] = "billing"
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
+	if err != nil {
+		return nil, fmt.Errorf("postgres pool: %w", err)
+	}
+	return &DB{pool: pool, breaker: b, logger: logger, queryTimeout: cfg.QueryTimeout}, nil
+}
+
+// Close closes the pool, waiting for connections in use to be released.
+func (db *DB) Close() { db.pool.Close() }
+
+// Migrated reports whether the schema migrations have been applied.
+func (db *DB) Migrated() bool { return db.migrated.Load() }
+
+// Check is the readiness check: the database answers a ping (through the
+// breaker, so a ping after the open timeout is the trial that closes it again)
+// and the schema is in place. Its messages are short on purpose: /readyz is often
+// reachable from outside, and driver errors name hosts and users.
+func (db *DB) Check(ctx context.Context) error {
+	err := db.breaker.Do(func() error { return db.pool.Ping(ctx) })
+	switch {
+	case errors.Is(err, breaker.ErrOpen):
+		return errors.New("circuit breaker open")
+	case errors.Is(err, context.DeadlineExceeded):
+		return errors.New("ping timed out")
+	case err != nil:
+		db.logger.DebugContext(ctx, "postgres readiness ping failed", "error", err)
+		return errors.New("ping failed")
+	case !db.Migrated():
+		return errors.New("schema migrations not applied yet")
+	}
+	return nil
+}
+
+// call runs fn against the pool under the query timeout and the breaker, and
+// turns what went wrong into the errors of the items package: ErrUnavailable when
+// the database cannot be used, ErrNotFound when fn says so; anything else (a
+// statement the database rejected) is passed on and answered with 500.
+func (db *DB) call(ctx context.Context, fn func(ctx context.Context) error) error {
+	if !db.Migrated() {
+		return fmt.Errorf("postgres: %w: schema migrations not applied yet", items.ErrUnavailable)
+	}
+	ctx, cancel := context.WithTimeout(ctx, db.queryTimeout)
+	defer cancel()
+	err := db.breaker.Do(func() error {
+		err := fn(ctx)
+		if err != nil && !unavailable(err) {
+			return breaker.Harmless(err) // the database answered: it is up
+		}
+		return err
+	})
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, items.ErrNotFound), errors.Is(err, pgx.ErrNoRows):
+		return items.ErrNotFound
+	case unavailable(err):
+		return fmt.Errorf("postgres: %w: %w", items.ErrUnavailable, err)
+	default:
+		return fmt.Errorf("postgres: %w", err)
+	}
+}
+
+// unavailable reports whether err means the database could not be used, as
+// opposed to an answer from it. Errors from the server count only in the SQLSTATE
+// classes of connection problems (08), exhausted resources (53), operator
+// intervention such as a shutdown or a statement timeout (57) and system errors (58).
+func unavailable(err error) bool {
+	if errors.Is(err, pgx.ErrNoRows) || errors.Is(err, items.ErrNotFound) {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && len(pgErr.Code) == 5 {
+		switch pgErr.Code[:2] {
+		case "08", "53", "57", "58":
+			return true
+		}
+		return false
+	}
+	return true // network errors, timeouts, a closed pool, an open breaker
+}

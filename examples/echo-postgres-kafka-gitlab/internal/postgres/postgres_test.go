@@ -1,0 +1,305 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"gitlab.com/acme/billing/internal/breaker"
+	"gitlab.com/acme/billing/internal/config"
+	"gitlab.com/acme/billing/internal/items"
+)
+
+// unreachableURL points at a port where nothing listens: connections are refused at once.
+const unreachableURL = "postgres://app:app@127.0.0.1:1/app?sslmode=disable"
+
+// databaseURL returns DATABASE_URL, or skips the test without it. Under CI=true a
+// skipped integration test would hide a broken pipeline, so it fails instead.
+func databaseURL(t *testing.T) string {
+	t.Helper()
+	u := os.Getenv("DATABASE_URL")
+	if u == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("DATABASE_URL is not set; with CI=true the PostgreSQL integration tests must run")
+		}
+		t.Skip("DATABASE_URL is not set: skipping the PostgreSQL integration test")
+	}
+	return u
+}
+
+func testConfig(rawURL string, set breaker.Settings) config.Postgres {
+	return config.Postgres{
+		URL: rawURL, MaxConns: 4, ConnectTimeout: 5 * time.Second, QueryTimeout: 5 * time.Second,
+		MaxConnLifetime: time.Hour, MaxConnIdleTime: time.Minute, Breaker: set,
+	}
+}
+
+func open(t *testing.T, cfg config.Postgres) *DB {
+	t.Helper()
+	db, err := Open(cfg, breaker.New("postgres", cfg.Breaker), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return db
+}
+
+// openTestDB opens a DB whose connections use a fresh schema of their own, dropped
+// when the test ends, so that concurrent test packages — of this service or of
+// another one — can share a database without seeing each other's tables.
+func openTestDB(t *testing.T) *DB {
+	t.Helper()
+	base := databaseURL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	schema := "test_" + strings.ToLower(rand.Text())
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connecting to DATABASE_URL: %v", err)
+	}
+	defer func() { _ = admin.Close(ctx) }()
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("dropping schema %s: %v", schema, err)
+			return
+		}
+		defer func() { _ = conn.Close(ctx) }()
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+			t.Errorf("dropping schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema) // a run-time parameter of every pooled connection
+	u.RawQuery = q.Encode()
+	return open(t, testConfig(u.String(), breaker.Settings{Failures: 5, OpenTimeout: time.Second}))
+}
+
+func TestMigrationsAreEmbeddedInOrder(t *testing.T) {
+	ms, err := Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) == 0 || ms[0].Version != 1 || !strings.Contains(ms[0].SQL, "CREATE TABLE items") {
+		t.Fatalf("migrations = %+v", ms)
+	}
+	for i := 1; i < len(ms); i++ {
+		if ms[i].Version <= ms[i-1].Version {
+			t.Errorf("migrations out of order: %s after %s", ms[i].Name, ms[i-1].Name)
+		}
+	}
+}
+
+func TestMigrateIsIdempotentAndSafeToRunConcurrently(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	ms, _ := Migrations()
+	var wg sync.WaitGroup
+	results := make([]int, 3)
+	errs := make([]error, 3)
+	for i := range 3 { // replicas starting at the same moment
+		wg.Go(func() { results[i], errs[i] = db.Migrate(ctx) })
+	}
+	wg.Wait()
+	total := 0
+	for i := range 3 {
+		if errs[i] != nil {
+			t.Fatalf("Migrate %d: %v", i, errs[i])
+		}
+		total += results[i]
+	}
+	if total != len(ms) {
+		t.Errorf("applied %d migrations in total, want %d (each exactly once)", total, len(ms))
+	}
+	if n, err := db.Migrate(ctx); err != nil || n != 0 {
+		t.Errorf("Migrate again = %d, %v; want 0, nil", n, err)
+	}
+	if !db.Migrated() {
+		t.Error("Migrated() = false after Migrate")
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Errorf("Check on a healthy, migrated database: %v", err)
+	}
+}
+
+func TestItemRepository(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	repo := db.Items()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	// A name that would break out of a string-built statement: parameters keep it data.
+	evil := `Robert'); DROP TABLE items; -- ✓`
+	for i, name := range []string{"Widget", evil, "Gadget", "Gizmo", "Doohickey"} {
+		item := items.Item{ID: fmt.Sprintf("ID%02d", i), Name: name, Price: int64(100 * i), CreatedAt: now, UpdatedAt: now}
+		if err := repo.Create(ctx, item); err != nil {
+			t.Fatalf("Create %d: %v", i, err)
+		}
+	}
+	got, err := repo.Get(ctx, "ID01")
+	if err != nil || got.Name != evil || got.Price != 100 || !got.CreatedAt.Equal(now) || got.CreatedAt.Location() != time.UTC {
+		t.Fatalf("Get = %+v, %v", got, err)
+	}
+	if _, err := repo.Get(ctx, "nope"); !errors.Is(err, items.ErrNotFound) {
+		t.Errorf("Get of a missing id = %v, want ErrNotFound", err)
+	}
+
+	page, err := repo.List(ctx, "", 2)
+	if err != nil || len(page) != 2 || page[0].ID != "ID00" || page[1].ID != "ID01" {
+		t.Fatalf("List first page = %+v, %v", page, err)
+	}
+	page, err = repo.List(ctx, "ID03", 10)
+	if err != nil || len(page) != 1 || page[0].ID != "ID04" {
+		t.Fatalf("List after ID03 = %+v, %v", page, err)
+	}
+
+	later := now.Add(time.Minute)
+	updated, err := repo.Update(ctx, items.Item{ID: "ID00", Name: "Widget 2", Price: 5, UpdatedAt: later})
+	if err != nil || updated.Name != "Widget 2" || updated.Price != 5 || !updated.UpdatedAt.Equal(later) || !updated.CreatedAt.Equal(now) {
+		t.Fatalf("Update = %+v, %v", updated, err)
+	}
+	if _, err := repo.Update(ctx, items.Item{ID: "nope", Name: "x", UpdatedAt: later}); !errors.Is(err, items.ErrNotFound) {
+		t.Errorf("Update of a missing id = %v, want ErrNotFound", err)
+	}
+	if err := repo.Delete(ctx, "ID00"); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if err := repo.Delete(ctx, "ID00"); !errors.Is(err, items.ErrNotFound) {
+		t.Errorf("second Delete = %v, want ErrNotFound", err)
+	}
+	if all, _ := repo.List(ctx, "", 100); len(all) != 4 {
+		t.Errorf("%d items left, want 4", len(all))
+	}
+}
+
+func TestRejectedStatementIsNotAnOutage(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	repo := db.Items()
+	item := items.Item{ID: "dup", Name: "x", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := repo.Create(ctx, item); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		err := repo.Create(ctx, item) // unique violation: the database is fine
+		if err == nil || errors.Is(err, items.ErrUnavailable) {
+			t.Fatalf("duplicate Create = %v, want a plain error (500), not ErrUnavailable", err)
+		}
+	}
+	for range 10 {
+		_, _ = repo.Get(ctx, "missing")
+	}
+	if s := db.breaker.State(); s != "closed" {
+		t.Errorf("breaker %s after answers from a healthy database, want closed", s)
+	}
+}
+
+func TestRepositoryAnswersUnavailableUntilMigrated(t *testing.T) {
+	db := open(t, testConfig(unreachableURL, breaker.Settings{Failures: 1, OpenTimeout: time.Hour}))
+	_, err := db.Items().Get(context.Background(), "x")
+	if !errors.Is(err, items.ErrUnavailable) || !strings.Contains(err.Error(), "migrations") {
+		t.Fatalf("Get before migrations = %v, want ErrUnavailable naming the migrations", err)
+	}
+	if s := db.breaker.State(); s != "closed" {
+		t.Errorf("breaker %s: the gate must not call (or count against) the database", s)
+	}
+}
+
+// TestUnreachableDatabaseOpensBreaker injects a failing dependency — a database
+// address where nothing listens — and checks that calls fail with 503 semantics,
+// the breaker opens, and from then on calls fail at once without touching the network.
+func TestUnreachableDatabaseOpensBreaker(t *testing.T) {
+	db := open(t, testConfig(unreachableURL, breaker.Settings{Failures: 2, OpenTimeout: time.Hour}))
+	db.migrated.Store(true) // as if migrations had run before the database went away
+	ctx := context.Background()
+	repo := db.Items()
+	for i := range 2 {
+		if _, err := repo.Get(ctx, "x"); !errors.Is(err, items.ErrUnavailable) {
+			t.Fatalf("call %d = %v, want ErrUnavailable", i+1, err)
+		}
+	}
+	if s := db.breaker.State(); s != "open" {
+		t.Fatalf("breaker %s after 2 failures, want open", s)
+	}
+	start := time.Now()
+	err := repo.Create(ctx, items.Item{ID: "x", Name: "x"})
+	if !errors.Is(err, items.ErrUnavailable) || !errors.Is(err, breaker.ErrOpen) {
+		t.Fatalf("call with the breaker open = %v, want ErrUnavailable and ErrOpen", err)
+	}
+	if elapsed := time.Since(start); elapsed > 100*time.Millisecond {
+		t.Errorf("call with the breaker open took %s, want immediate", elapsed)
+	}
+	if err := db.Check(ctx); err == nil || err.Error() != "circuit breaker open" {
+		t.Errorf("Check = %v, want \"circuit breaker open\"", err)
+	}
+}
+
+func TestCheckHidesConnectionDetails(t *testing.T) {
+	db := open(t, testConfig(unreachableURL, breaker.Settings{Failures: 5, OpenTimeout: time.Hour}))
+	err := db.Check(context.Background())
+	if err == nil || strings.Contains(err.Error(), "127.0.0.1") || strings.Contains(err.Error(), "app") {
+		t.Errorf("Check = %v, want a short error without host or user", err)
+	}
+}
+
+func TestMigrateInBackgroundStopsWithContext(t *testing.T) {
+	db := open(t, testConfig(unreachableURL, breaker.Settings{Failures: 5, OpenTimeout: time.Hour}))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := db.MigrateInBackground(ctx)
+	time.Sleep(300 * time.Millisecond) // a failed attempt or two
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("MigrateInBackground did not stop after its context was cancelled")
+	}
+	if db.Migrated() {
+		t.Error("Migrated() = true without a database")
+	}
+}
+
+func TestMigrateInBackgroundApplies(t *testing.T) {
+	db := openTestDB(t)
+	select {
+	case <-db.MigrateInBackground(context.Background()):
+	case <-time.After(30 * time.Second):
+		t.Fatal("migrations not applied within 30s")
+	}
+	if !db.Migrated() {
+		t.Fatal("Migrated() = false after MigrateInBackground finished")
+	}
+	if err := db.Items().Create(context.Background(), items.Item{ID: "a", Name: "a", CreatedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
+		t.Errorf("Create after background migrations: %v", err)
+	}
+}
+
+func TestOpenRejectsBadURLWithoutEchoingIt(t *testing.T) {
+	_, err := Open(testConfig("postgres://app:s3cret@host:notaport/db", breaker.Settings{}), breaker.New("postgres", breaker.Settings{}), slog.New(slog.DiscardHandler))
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("Open = %v, want an error that does not show the password", err)
+	}
+}

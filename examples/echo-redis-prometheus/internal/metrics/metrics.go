@@ -1,0 +1,106 @@
+// Package metrics exposes the service's Prometheus metrics on GET /metrics.
+//
+// It uses a registry of its own rather than the global default one, so that only
+// what this service registers is exported and tests can create as many as they
+// like. It holds RED metrics of the HTTP API (rate, errors and duration, by route
+// template, method and status), the Go runtime and process collectors, and one
+// circuit breaker state gauge per dependency.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// unmatchedRoute labels requests that matched no route, so that scans of random
+// paths cannot create a series per path.
+const unmatchedRoute = "unmatched"
+
+// Metrics is the service's registry and the collectors the HTTP layer feeds.
+type Metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	// series caches the children of requests and duration by seriesKey, so that a
+	// request costs one map lookup instead of hashing its labels in both vectors.
+	series sync.Map
+}
+
+type seriesKey struct {
+	method, route string
+	status        int
+}
+
+type series struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// New returns a registry with the HTTP, Go runtime and process metrics registered.
+func New() *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		registry: reg,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "http_requests_total",
+			Help: "HTTP requests handled, by route template, method and status code.",
+		}, []string{"route", "method", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "http_request_duration_seconds",
+			Help:    "Time to handle an HTTP request, by route template and method.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"route", "method"}),
+	}
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.requests,
+		m.duration,
+	)
+	return m
+}
+
+// Registry is the registry behind Handler, for registering more collectors.
+func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
+
+// Observe records one handled request. route is the route template; "" (no route
+// matched) is recorded as "unmatched".
+func (m *Metrics) Observe(method, route string, status int, elapsed time.Duration) {
+	if route == "" {
+		route = unmatchedRoute
+	}
+	key := seriesKey{method: method, route: route, status: status}
+	v, ok := m.series.Load(key)
+	if !ok {
+		v, _ = m.series.LoadOrStore(key, series{
+			requests: m.requests.WithLabelValues(route, method, strconv.Itoa(status)),
+			duration: m.duration.WithLabelValues(route, method),
+		})
+	}
+	s := v.(series)
+	s.requests.Inc()
+	s.duration.Observe(elapsed.Seconds())
+}
+
+// RegisterBreaker exports the state of a dependency's circuit breaker, read at
+// scrape time from state (0 closed, 1 half-open, 2 open).
+// Reading at scrape time keeps the gauge exact without hooking state changes, and
+// lets the breaker move from open to half-open when its timeout has passed.
+func (m *Metrics) RegisterBreaker(dependency string, state func() float64) {
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "circuit_breaker_state",
+		Help:        "State of the circuit breaker in front of a dependency: 0 closed, 1 half-open, 2 open.",
+		ConstLabels: prometheus.Labels{"dependency": dependency},
+	}, state))
+}
+
+// Handler serves the registry in the Prometheus exposition formats.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}

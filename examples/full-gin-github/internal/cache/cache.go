@@ -1,0 +1,98 @@
+// Package cache keeps recently read items in Redis (cache-aside) in front of the
+// items repository.
+//
+// The cache is optional at run time: every Redis call is bounded by a short
+// timeout and goes through a circuit breaker, and any cache failure falls back to
+// the repository. With Redis down, reads are slower but never fail because of it;
+// once its breaker is open they do not even wait for Redis.
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/acme/orders-api/internal/breaker"
+	"github.com/acme/orders-api/internal/config"
+)
+
+// Client is the service's Redis client with its breaker and cache settings.
+type Client struct {
+	rdb     *redis.Client
+	breaker *breaker.Breaker
+	logger  *slog.Logger
+	timeout time.Duration
+	ttl     time.Duration
+	prefix  string
+}
+
+// Open configures a client from cfg without connecting: go-redis dials on first
+// use. It fails only on a URL go-redis cannot parse.
+func Open(cfg config.Redis, b *breaker.Breaker, logger *slog.Logger) (*Client, error) {
+	opts, err := redis.ParseURL(cfg.URL)
+	if err != nil {
+		// The parse error can quote the URL, password included; say only what is wrong.
+		return nil, errors.New("REDIS_URL is not a valid Redis URL")
+	}
+	opts.DialTimeout = cfg.Timeout
+	opts.ReadTimeout = cfg.Timeout
+	opts.WriteTimeout = cfg.Timeout
+	opts.PoolTimeout = cfg.Timeout
+	// A failed cache call is not worth retrying: the repository answers instead.
+	opts.MaxRetries = -1
+	opts.DialerRetries = 1 // the fewest go-redis allows; its default retries a refused dial 5 times
+	return &Client{
+		rdb:     redis.NewClient(opts),
+		breaker: b,
+		logger:  logger,
+		timeout: cfg.Timeout,
+		ttl:     cfg.TTL,
+		prefix:  cfg.KeyPrefix,
+	}, nil
+}
+
+// Close closes the client's connections.
+func (c *Client) Close() error { return c.rdb.Close() }
+
+// Check is the readiness check: Redis answers PING, through the breaker so that a
+// ping after the open timeout is the trial that closes it again. Messages are
+// short on purpose: /readyz is often reachable from outside.
+func (c *Client) Check(ctx context.Context) error {
+	err := c.do(ctx, func(ctx context.Context) error { return c.rdb.Ping(ctx).Err() })
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, breaker.ErrOpen):
+		return errors.New("circuit breaker open")
+	case errors.Is(err, context.DeadlineExceeded):
+		return errors.New("ping timed out")
+	default:
+		c.logger.DebugContext(ctx, "redis readiness ping failed", "error", err)
+		return errors.New("ping failed")
+	}
+}
+
+// do runs one Redis call under the cache timeout and the breaker. redis.Nil (a
+// missing key) is an answer, not a failure.
+func (c *Client) do(ctx context.Context, fn func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	err := c.breaker.Do(func() error {
+		err := fn(ctx)
+		if errors.Is(err, redis.Nil) {
+			return breaker.Harmless(err)
+		}
+		return err
+	})
+	if err != nil && !errors.Is(err, redis.Nil) && !errors.Is(err, breaker.ErrOpen) {
+		return fmt.Errorf("redis: %w", err) // ErrOpen already names the dependency
+	}
+	return err
+}
+
+// key is the full Redis key of name.
+func (c *Client) key(name string) string { return c.prefix + name }

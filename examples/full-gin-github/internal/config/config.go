@@ -1,0 +1,366 @@
+// Package config loads the service configuration from environment variables.
+//
+// Every setting has a production-safe default (except the addresses of the
+// service's dependencies, which have none and must be given), and every value is
+// validated up front: a typo in a deployment manifest should stop the process at start
+// with a message naming the variable, not surface hours later as odd behaviour under
+// load. A dependency that is merely unreachable never stops the process.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/acme/orders-api/internal/breaker"
+)
+
+// Config is the validated service configuration.
+type Config struct {
+	// Port is the TCP port the HTTP server listens on; 0 picks a free port.
+	Port int
+	// LogLevel is the minimum level written by the JSON logger.
+	LogLevel slog.Level
+
+	// HTTPReadHeaderTimeout bounds how long a client may take to send request headers
+	// (the slowloris defence).
+	HTTPReadHeaderTimeout time.Duration
+	// HTTPReadTimeout bounds reading the whole request, body included.
+	HTTPReadTimeout time.Duration
+	// HTTPWriteTimeout bounds the time from the end of the request headers to the end of the response.
+	HTTPWriteTimeout time.Duration
+	// HTTPIdleTimeout is how long a keep-alive connection may sit idle.
+	HTTPIdleTimeout time.Duration
+	// ShutdownTimeout is how long in-flight requests may take to drain on SIGINT/SIGTERM.
+	ShutdownTimeout time.Duration
+	// ShutdownDelay is how long the server keeps serving after SIGINT/SIGTERM, not ready and
+	// closing keep-alive connections, before it stops accepting (see app.WithDrainDelay).
+	ShutdownDelay time.Duration
+	// RequestTimeout is the deadline put on every request's context, so slow dependencies
+	// turn into an error response instead of a pile of stuck goroutines.
+	RequestTimeout time.Duration
+
+	// BodyLimitBytes is the largest request body accepted; larger ones get 413.
+	BodyLimitBytes int64
+
+	// RateLimitRPS is the sustained request rate allowed per client IP; 0 disables rate limiting.
+	RateLimitRPS float64
+	// RateLimitBurst is how many requests a client IP may send at once above the sustained rate.
+	RateLimitBurst int
+
+	// Postgres configures the database.
+	Postgres Postgres
+
+	// Redis configures the cache.
+	Redis Redis
+
+	// Kafka configures the message broker.
+	Kafka Kafka
+}
+
+// Postgres configures the PostgreSQL pool, queries and their circuit breaker.
+type Postgres struct {
+	// URL is the connection string (DATABASE_URL), e.g.
+	// postgres://user:pass@host:5432/db?sslmode=require. It may hold a password: never log it.
+	URL string
+	// MaxConns and MinConns bound the pool; MinConns connections are kept open.
+	MaxConns int32
+	MinConns int32
+	// ConnectTimeout bounds establishing one connection.
+	ConnectTimeout time.Duration
+	// QueryTimeout bounds every query, so a stuck database gives a 503 well before
+	// the request deadline.
+	QueryTimeout time.Duration
+	// MaxConnLifetime and MaxConnIdleTime recycle connections, so that the pool
+	// follows fail-overs and DNS changes and gives idle ones back.
+	MaxConnLifetime time.Duration
+	MaxConnIdleTime time.Duration
+	// Breaker guards every call to the database.
+	Breaker breaker.Settings
+}
+
+// Redis configures the Redis client, the item cache and its circuit breaker.
+type Redis struct {
+	// URL is the connection URL (REDIS_URL), e.g. redis://:pass@host:6379/0 or rediss://
+	// for TLS. It may hold a password: never log it.
+	URL string
+	// Timeout bounds every Redis call (dial, read, write). A cache slower than this is
+	// skipped: it would cost more than it saves.
+	Timeout time.Duration
+	// TTL is how long a cached item lives; it bounds how stale a cached read can be
+	// when an invalidation was lost while Redis was unreachable.
+	TTL time.Duration
+	// KeyPrefix starts every key, so that services (and test runs) can share a Redis.
+	KeyPrefix string
+	// Breaker guards every call to Redis; while it is open the cache is bypassed.
+	Breaker breaker.Settings
+}
+
+// Kafka configures the event producer, the consumer and their circuit breaker.
+type Kafka struct {
+	// Brokers are the seed brokers (KAFKA_BROKERS, comma-separated host:port).
+	Brokers []string
+	// Topic receives an event for every item write and is what the consumer reads.
+	Topic string
+	// ConsumerEnabled runs the consumer skeleton; ConsumerGroup is its group.
+	ConsumerEnabled bool
+	ConsumerGroup   string
+	// PublishTimeout bounds how long a write waits for its event to be acknowledged.
+	PublishTimeout time.Duration
+	// Breaker guards publishing; while it is open events are dropped (and logged) at once.
+	Breaker breaker.Settings
+}
+
+// Addr is the listen address for net.Listen.
+func (c Config) Addr() string {
+	return ":" + strconv.Itoa(c.Port)
+}
+
+// Limits of the accepted ranges. They are wide on purpose: they catch typos such as a
+// missing unit or an extra zero, not legitimate tuning.
+const (
+	minTimeout = time.Millisecond
+	maxTimeout = time.Hour
+
+	maxBodyLimit = 1 << 30 // 1 GiB
+	maxRate      = 1_000_000
+	maxBurst     = 1_000_000
+	maxConns     = 10_000
+	maxFailures  = 1_000_000
+)
+
+// Load reads the configuration through getenv (os.Getenv in production, a map lookup
+// in tests) and validates it. All problems are reported at once, joined in one error.
+// An unset or empty variable takes its default.
+func Load(getenv func(string) string) (Config, error) {
+	l := loader{getenv: getenv}
+	cfg := Config{
+		Port:     l.port(),
+		LogLevel: l.level("LOG_LEVEL", slog.LevelInfo),
+
+		HTTPReadHeaderTimeout: l.duration("HTTP_READ_HEADER_TIMEOUT", 5*time.Second, minTimeout, maxTimeout),
+		HTTPReadTimeout:       l.duration("HTTP_READ_TIMEOUT", 10*time.Second, minTimeout, maxTimeout),
+		HTTPWriteTimeout:      l.duration("HTTP_WRITE_TIMEOUT", 15*time.Second, minTimeout, maxTimeout),
+		HTTPIdleTimeout:       l.duration("HTTP_IDLE_TIMEOUT", 60*time.Second, minTimeout, maxTimeout),
+		ShutdownTimeout:       l.duration("SHUTDOWN_TIMEOUT", 20*time.Second, minTimeout, maxTimeout),
+		ShutdownDelay:         l.duration("SHUTDOWN_DELAY", time.Second, 0, time.Minute),
+		RequestTimeout:        l.duration("REQUEST_TIMEOUT", 10*time.Second, minTimeout, maxTimeout),
+
+		BodyLimitBytes: int64(l.int("BODY_LIMIT_BYTES", 1<<20, 1, maxBodyLimit)),
+
+		RateLimitRPS:   l.float("RATE_LIMIT_RPS", 100, 0, maxRate),
+		RateLimitBurst: l.int("RATE_LIMIT_BURST", 200, 0, maxBurst),
+
+		Postgres: Postgres{
+			URL:             l.url("DATABASE_URL", "postgres", "postgresql"),
+			MaxConns:        int32(l.int("DB_MAX_CONNS", 10, 1, maxConns)),
+			MinConns:        int32(l.int("DB_MIN_CONNS", 0, 0, maxConns)),
+			ConnectTimeout:  l.duration("DB_CONNECT_TIMEOUT", 3*time.Second, minTimeout, maxTimeout),
+			QueryTimeout:    l.duration("DB_QUERY_TIMEOUT", 3*time.Second, minTimeout, maxTimeout),
+			MaxConnLifetime: l.duration("DB_MAX_CONN_LIFETIME", 30*time.Minute, time.Second, 24*time.Hour),
+			MaxConnIdleTime: l.duration("DB_MAX_CONN_IDLE_TIME", 5*time.Minute, time.Second, 24*time.Hour),
+			Breaker:         l.breaker("DB"),
+		},
+
+		Redis: Redis{
+			URL:       l.url("REDIS_URL", "redis", "rediss"),
+			Timeout:   l.duration("REDIS_TIMEOUT", 250*time.Millisecond, minTimeout, time.Minute),
+			TTL:       l.duration("CACHE_TTL", 5*time.Minute, time.Second, 7*24*time.Hour),
+			KeyPrefix: l.str("REDIS_KEY_PREFIX", "orders-api:"),
+			Breaker:   l.breaker("REDIS"),
+		},
+
+		Kafka: Kafka{
+			Brokers:         l.brokers("KAFKA_BROKERS"),
+			Topic:           l.str("KAFKA_TOPIC", "orders-api.items"),
+			ConsumerEnabled: l.bool("KAFKA_CONSUMER_ENABLED", true),
+			ConsumerGroup:   l.str("KAFKA_CONSUMER_GROUP", "orders-api"),
+			PublishTimeout:  l.duration("KAFKA_PUBLISH_TIMEOUT", 2*time.Second, minTimeout, time.Minute),
+			Breaker:         l.breaker("KAFKA"),
+		},
+	}
+
+	// Cross-field rules, checked only when the fields themselves parsed.
+	if !l.failed["REQUEST_TIMEOUT"] && !l.failed["HTTP_WRITE_TIMEOUT"] && cfg.RequestTimeout > cfg.HTTPWriteTimeout {
+		// The write deadline closes the connection without a response; the request
+		// timeout must fire first so the client gets a proper error.
+		l.errorf("REQUEST_TIMEOUT (%s) must not exceed HTTP_WRITE_TIMEOUT (%s)", cfg.RequestTimeout, cfg.HTTPWriteTimeout)
+	}
+	if !l.failed["RATE_LIMIT_RPS"] && !l.failed["RATE_LIMIT_BURST"] && cfg.RateLimitRPS > 0 && cfg.RateLimitBurst < 1 {
+		l.errorf("RATE_LIMIT_BURST must be between 1 and %d when RATE_LIMIT_RPS is above 0, got %d", maxBurst, cfg.RateLimitBurst)
+	}
+	if !l.failed["DB_MIN_CONNS"] && !l.failed["DB_MAX_CONNS"] && cfg.Postgres.MinConns > cfg.Postgres.MaxConns {
+		l.errorf("DB_MIN_CONNS (%d) must not exceed DB_MAX_CONNS (%d)", cfg.Postgres.MinConns, cfg.Postgres.MaxConns)
+	}
+
+	if len(l.errs) > 0 {
+		return Config{}, fmt.Errorf("invalid configuration: %w", errors.Join(l.errs...))
+	}
+	return cfg, nil
+}
+
+// loader collects parse errors so that Load can report all of them together.
+type loader struct {
+	getenv func(string) string
+	errs   []error
+	failed map[string]bool
+}
+
+func (l *loader) lookup(name string) (string, bool) {
+	v := strings.TrimSpace(l.getenv(name))
+	return v, v != ""
+}
+
+func (l *loader) errorf(format string, args ...any) {
+	l.errs = append(l.errs, fmt.Errorf(format, args...))
+}
+
+func (l *loader) fail(name, format string, args ...any) {
+	if l.failed == nil {
+		l.failed = make(map[string]bool)
+	}
+	l.failed[name] = true
+	l.errorf(name+" "+format, args...)
+}
+
+func (l *loader) int(name string, def, lo, hi int) int {
+	raw, ok := l.lookup(name)
+	if !ok {
+		return def
+	}
+	v, err := strconv.Atoi(raw)
+	if err != nil || v < lo || v > hi {
+		l.fail(name, "must be an integer between %d and %d, got %q", lo, hi, raw)
+		return def
+	}
+	return v
+}
+
+func (l *loader) float(name string, def, lo, hi float64) float64 {
+	raw, ok := l.lookup(name)
+	if !ok {
+		return def
+	}
+	v, err := strconv.ParseFloat(raw, 64)
+	if err != nil || math.IsNaN(v) || v < lo || v > hi {
+		l.fail(name, "must be a number between %g and %g, got %q", lo, hi, raw)
+		return def
+	}
+	return v
+}
+
+func (l *loader) duration(name string, def, lo, hi time.Duration) time.Duration {
+	raw, ok := l.lookup(name)
+	if !ok {
+		return def
+	}
+	v, err := time.ParseDuration(raw)
+	if err != nil || v < lo || v > hi {
+		l.fail(name, "must be a duration between %s and %s (e.g. \"5s\", \"250ms\"), got %q", lo, hi, raw)
+		return def
+	}
+	return v
+}
+
+func (l *loader) level(name string, def slog.Level) slog.Level {
+	raw, ok := l.lookup(name)
+	if !ok {
+		return def
+	}
+	switch strings.ToLower(raw) {
+	case "debug":
+		return slog.LevelDebug
+	case "info":
+		return slog.LevelInfo
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	l.fail(name, "must be one of debug, info, warn, error, got %q", raw)
+	return def
+}
+
+// url reads a required connection URL and checks its scheme. The value is never
+// quoted in errors: it may hold a password.
+func (l *loader) url(name string, schemes ...string) string {
+	raw, ok := l.lookup(name)
+	if !ok {
+		l.fail(name, "is required (e.g. %s://host/...)", schemes[0])
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || !slices.Contains(schemes, u.Scheme) {
+		l.fail(name, "must be a URL with scheme %s and a host (value not shown: it may hold a password)", strings.Join(schemes, " or "))
+		return ""
+	}
+	return raw
+}
+
+// brokers reads a required comma-separated list of host:port addresses.
+func (l *loader) brokers(name string) []string {
+	raw, ok := l.lookup(name)
+	if !ok {
+		l.fail(name, "is required (comma-separated host:port, e.g. localhost:9092)")
+		return nil
+	}
+	var out []string
+	for b := range strings.SplitSeq(raw, ",") {
+		b = strings.TrimSpace(b)
+		if b == "" {
+			continue
+		}
+		if host, port, err := net.SplitHostPort(b); err != nil || host == "" || port == "" {
+			l.fail(name, "must be comma-separated host:port addresses, got %q", raw)
+			return nil
+		}
+		out = append(out, b)
+	}
+	if len(out) == 0 {
+		l.fail(name, "must name at least one host:port, got %q", raw)
+	}
+	return out
+}
+
+// bool reads true/false (also 1/0, yes/no, on/off).
+func (l *loader) bool(name string, def bool) bool {
+	raw, ok := l.lookup(name)
+	if !ok {
+		return def
+	}
+	switch strings.ToLower(raw) {
+	case "true", "1", "yes", "on":
+		return true
+	case "false", "0", "no", "off":
+		return false
+	}
+	l.fail(name, "must be true or false, got %q", raw)
+	return def
+}
+
+// str reads a string that has a default.
+func (l *loader) str(name, def string) string {
+	if raw, ok := l.lookup(name); ok {
+		return raw
+	}
+	return def
+}
+
+// breaker reads the circuit breaker settings PREFIX_BREAKER_FAILURES,
+// PREFIX_BREAKER_OPEN_TIMEOUT and PREFIX_BREAKER_HALF_OPEN_REQUESTS. The defaults
+// open after 5 consecutive failures and try again after 5s, so a dependency that
+// comes back is in use again within seconds.
+func (l *loader) breaker(prefix string) breaker.Settings {
+	return breaker.Settings{
+		Failures:         uint32(l.int(prefix+"_BREAKER_FAILURES", 5, 1, maxFailures)),
+		OpenTimeout:      l.duration(prefix+"_BREAKER_OPEN_TIMEOUT", 5*time.Second, minTimeout, maxTimeout),
+		HalfOpenRequests: uint32(l.int(prefix+"_BREAKER_HALF_OPEN_REQUESTS", 1, 1, maxFailures)),
+	}
+}

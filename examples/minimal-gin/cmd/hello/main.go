@@ -1,0 +1,100 @@
+// Command hello runs the hello HTTP service.
+//
+// It is configured by environment variables (see internal/config and .env.example)
+// and logs JSON to stdout. SIGINT or SIGTERM starts a graceful shutdown: the server
+// stops accepting connections, finishes in-flight requests within SHUTDOWN_TIMEOUT,
+// and only then are clients of external dependencies closed.
+//
+// With -healthcheck it instead probes a running instance (GET /healthz on
+// 127.0.0.1:$PORT) and exits 0 when it is alive, 1 otherwise: the container image's
+// HEALTHCHECK, since the image has no shell or curl.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"example.com/hello/internal/app"
+	"example.com/hello/internal/config"
+	"example.com/hello/internal/health"
+	"example.com/hello/internal/items"
+	"example.com/hello/internal/server"
+)
+
+func main() {
+	probe := flag.Bool("healthcheck", false, "probe the running service's /healthz on 127.0.0.1:$PORT; exit 0 when alive, 1 otherwise")
+	flag.Parse()
+	if *probe {
+		if err := healthcheck(context.Background(), os.Getenv); err != nil {
+			fmt.Fprintln(os.Stderr, "hello:", err)
+			os.Exit(1)
+		}
+		return
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Getenv, os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hello:", err)
+		os.Exit(1)
+	}
+}
+
+// run wires the service together and serves until ctx is cancelled. It takes its
+// environment and output as arguments so that tests can run the whole service.
+//
+// A dependency that is down at start does not stop the service: it starts, reports
+// not-ready on /readyz, answers 503 for the calls that need the dependency, and
+// recovers when the dependency comes back.
+func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	slog.SetDefault(logger) // for libraries that log through the default logger
+
+	checks := health.NewRegistry()
+
+	// Storage and events of the items resource. Clients of external dependencies are
+	// created here, register their readiness checks, and are closed by deferred calls,
+	// which run after app.Serve has drained the in-flight requests that use them.
+	var repo items.Repository = items.NewMemoryRepository()
+
+	svcOpts := []items.ServiceOption{items.WithLogger(logger)}
+	svc := items.NewService(repo, svcOpts...)
+
+	srv := &http.Server{
+		Handler: server.New(server.Deps{
+			Config: cfg,
+			Logger: logger,
+			Items:  svc,
+			Health: checks,
+		}),
+		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTPReadTimeout,
+		WriteTimeout:      cfg.HTTPWriteTimeout,
+		IdleTimeout:       cfg.HTTPIdleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", cfg.Addr())
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
+	}
+
+	if err := app.Serve(ctx, logger, srv, ln, cfg.ShutdownTimeout, app.WithDrainDelay(cfg.ShutdownDelay, checks.Drain)); err != nil {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}

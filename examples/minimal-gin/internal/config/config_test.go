@@ -1,0 +1,187 @@
+package config
+
+import (
+	"log/slog"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// required holds the variables that have no default: the dependencies' addresses.
+var required = map[string]string{}
+
+// env looks names up in vars, then in required; an explicit "" in vars unsets a
+// required variable.
+func env(vars map[string]string) func(string) string {
+	return func(name string) string {
+		if v, ok := vars[name]; ok {
+			return v
+		}
+		return required[name]
+	}
+}
+
+// withDependencyDefaults sets the dependency settings Load gives with only the
+// required variables set.
+func withDependencyDefaults(c Config) Config {
+	return c
+}
+
+func TestLoadDefaults(t *testing.T) {
+	cfg, err := Load(env(nil))
+	if err != nil {
+		t.Fatalf("Load with empty environment: %v", err)
+	}
+	want := withDependencyDefaults(Config{
+		Port:                  8080,
+		LogLevel:              slog.LevelInfo,
+		HTTPReadHeaderTimeout: 5 * time.Second,
+		HTTPReadTimeout:       10 * time.Second,
+		HTTPWriteTimeout:      15 * time.Second,
+		HTTPIdleTimeout:       60 * time.Second,
+		ShutdownTimeout:       20 * time.Second,
+		ShutdownDelay:         time.Second,
+		RequestTimeout:        10 * time.Second,
+		BodyLimitBytes:        1 << 20,
+		RateLimitRPS:          100,
+		RateLimitBurst:        200,
+	})
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("defaults:\n got %+v\nwant %+v", cfg, want)
+	}
+	if got := cfg.Addr(); got != ":8080" {
+		t.Errorf("Addr() = %q, want %q", got, ":8080")
+	}
+}
+
+func TestLoadOverrides(t *testing.T) {
+	cfg, err := Load(env(map[string]string{
+		"PORT":                     "9090",
+		"LOG_LEVEL":                " DEBUG ",
+		"HTTP_READ_HEADER_TIMEOUT": "2s",
+		"HTTP_READ_TIMEOUT":        "3s",
+		"HTTP_WRITE_TIMEOUT":       "4s",
+		"HTTP_IDLE_TIMEOUT":        "5m",
+		"SHUTDOWN_TIMEOUT":         "30s",
+		"SHUTDOWN_DELAY":           "0s",
+		"REQUEST_TIMEOUT":          "1500ms",
+		"BODY_LIMIT_BYTES":         "2048",
+		"RATE_LIMIT_RPS":           "0.5",
+		"RATE_LIMIT_BURST":         "3",
+	}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	want := withDependencyDefaults(Config{
+		Port:                  9090,
+		LogLevel:              slog.LevelDebug,
+		HTTPReadHeaderTimeout: 2 * time.Second,
+		HTTPReadTimeout:       3 * time.Second,
+		HTTPWriteTimeout:      4 * time.Second,
+		HTTPIdleTimeout:       5 * time.Minute,
+		ShutdownTimeout:       30 * time.Second,
+		RequestTimeout:        1500 * time.Millisecond,
+		BodyLimitBytes:        2048,
+		RateLimitRPS:          0.5,
+		RateLimitBurst:        3,
+	})
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("overrides:\n got %+v\nwant %+v", cfg, want)
+	}
+}
+
+func TestLoadLogLevels(t *testing.T) {
+	for raw, want := range map[string]slog.Level{
+		"debug": slog.LevelDebug,
+		"info":  slog.LevelInfo,
+		"warn":  slog.LevelWarn,
+		"error": slog.LevelError,
+	} {
+		cfg, err := Load(env(map[string]string{"LOG_LEVEL": raw}))
+		if err != nil {
+			t.Fatalf("LOG_LEVEL=%s: %v", raw, err)
+		}
+		if cfg.LogLevel != want {
+			t.Errorf("LOG_LEVEL=%s: got %v, want %v", raw, cfg.LogLevel, want)
+		}
+	}
+}
+
+func TestLoadRateLimitDisabled(t *testing.T) {
+	cfg, err := Load(env(map[string]string{"RATE_LIMIT_RPS": "0", "RATE_LIMIT_BURST": "0"}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if cfg.RateLimitRPS != 0 {
+		t.Errorf("RateLimitRPS = %v, want 0", cfg.RateLimitRPS)
+	}
+}
+
+func TestLoadPortZeroPicksFreePort(t *testing.T) {
+	cfg, err := Load(env(map[string]string{"PORT": "0"}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if cfg.Addr() != ":0" {
+		t.Errorf("Addr() = %q, want %q", cfg.Addr(), ":0")
+	}
+}
+
+func TestLoadValidationErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		value string
+		want  string // every fragment must appear in the error
+	}{
+		{"PORT", "http", "PORT must be an integer between 0 and 65535"},
+		{"PORT", "-1", "PORT must be an integer between 0 and 65535"},
+		{"PORT", "65536", "PORT must be an integer between 0 and 65535"},
+		{"LOG_LEVEL", "verbose", "LOG_LEVEL must be one of debug, info, warn, error"},
+		{"HTTP_READ_HEADER_TIMEOUT", "5", "HTTP_READ_HEADER_TIMEOUT must be a duration between 1ms and 1h0m0s"},
+		{"HTTP_READ_TIMEOUT", "0s", "HTTP_READ_TIMEOUT must be a duration between 1ms and 1h0m0s"},
+		{"HTTP_WRITE_TIMEOUT", "2h", "HTTP_WRITE_TIMEOUT must be a duration between 1ms and 1h0m0s"},
+		{"HTTP_IDLE_TIMEOUT", "-1s", "HTTP_IDLE_TIMEOUT must be a duration between 1ms and 1h0m0s"},
+		{"SHUTDOWN_TIMEOUT", "soon", "SHUTDOWN_TIMEOUT must be a duration between 1ms and 1h0m0s"},
+		{"REQUEST_TIMEOUT", "0", "REQUEST_TIMEOUT must be a duration between 1ms and 1h0m0s"},
+		{"BODY_LIMIT_BYTES", "0", "BODY_LIMIT_BYTES must be an integer between 1 and 1073741824"},
+		{"BODY_LIMIT_BYTES", "1MiB", "BODY_LIMIT_BYTES must be an integer between 1 and 1073741824"},
+		{"RATE_LIMIT_RPS", "-1", "RATE_LIMIT_RPS must be a number between 0 and 1e+06"},
+		{"RATE_LIMIT_RPS", "NaN", "RATE_LIMIT_RPS must be a number between 0 and 1e+06"},
+		{"RATE_LIMIT_BURST", "1.5", "RATE_LIMIT_BURST must be an integer between 0 and 1000000"},
+		{"RATE_LIMIT_BURST", "0", "RATE_LIMIT_BURST must be between 1 and 1000000 when RATE_LIMIT_RPS is above 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
+			_, err := Load(env(map[string]string{tt.name: tt.value}))
+			if err == nil {
+				t.Fatalf("Load accepted %s=%q", tt.name, tt.value)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not contain %q", err, tt.want)
+			}
+			if !strings.Contains(tt.want, " when ") && !strings.Contains(err.Error(), `"`+tt.value+`"`) {
+				t.Errorf("error %q does not quote the bad value %q", err, tt.value)
+			}
+		})
+	}
+}
+
+func TestLoadRequestTimeoutMustNotExceedWriteTimeout(t *testing.T) {
+	_, err := Load(env(map[string]string{"REQUEST_TIMEOUT": "20s", "HTTP_WRITE_TIMEOUT": "15s"}))
+	if err == nil || !strings.Contains(err.Error(), "REQUEST_TIMEOUT (20s) must not exceed HTTP_WRITE_TIMEOUT (15s)") {
+		t.Fatalf("got %v, want the REQUEST_TIMEOUT/HTTP_WRITE_TIMEOUT error", err)
+	}
+}
+
+func TestLoadReportsAllErrors(t *testing.T) {
+	_, err := Load(env(map[string]string{"PORT": "x", "LOG_LEVEL": "y", "SHUTDOWN_TIMEOUT": "z"}))
+	if err == nil {
+		t.Fatal("Load accepted three bad values")
+	}
+	for _, name := range []string{"PORT", "LOG_LEVEL", "SHUTDOWN_TIMEOUT"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error %q does not name %s", err, name)
+		}
+	}
+}

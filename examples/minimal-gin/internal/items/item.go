@@ -1,0 +1,95 @@
+// Package items is the example resource: a priced item with CRUD operations. It shows
+// the layering every resource of the service follows — HTTP adapter → Service →
+// Repository — with validation and domain errors defined here, independent of
+// the HTTP framework and of the storage behind the Repository.
+package items
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Item is a priced item. Prices are integer cents: floating point cannot represent
+// most decimal amounts exactly.
+type Item struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Price     int64     `json:"price"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Input is what a client may set on an item, on create and on update.
+type Input struct {
+	Name  string
+	Price int64
+}
+
+// Limits of valid input.
+const (
+	MaxNameLength = 200 // in characters (runes), after trimming surrounding space
+)
+
+// Errors a Repository or the Service return; the HTTP layer maps them to status codes.
+var (
+	// ErrNotFound means no item has the requested ID.
+	ErrNotFound = errors.New("item not found")
+	// ErrUnavailable means a dependency is down or its circuit breaker is open. It is
+	// returned fast instead of waiting on the dependency, and answered with 503 so
+	// clients retry later.
+	ErrUnavailable = errors.New("item storage unavailable")
+)
+
+// FieldError is one problem with one input field.
+type FieldError struct {
+	Field  string `json:"field"`
+	Detail string `json:"detail"`
+}
+
+// ValidationError lists every problem found in an input, so a client can fix them
+// all in one round trip.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+// NewValidationError returns a ValidationError listing fields.
+func NewValidationError(fields ...FieldError) *ValidationError {
+	return &ValidationError{Fields: fields}
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Field + " " + f.Detail
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+// Normalize returns the input as it is stored: the name without surrounding space.
+func (in Input) Normalize() Input {
+	in.Name = strings.TrimSpace(in.Name)
+	return in
+}
+
+// Validate checks a normalized input and returns a *ValidationError, or nil.
+func (in Input) Validate() error {
+	var fields []FieldError
+	n := utf8.RuneCountInString(in.Name)
+	switch {
+	case n == 0 || n > MaxNameLength:
+		fields = append(fields, FieldError{Field: "name", Detail: fmt.Sprintf("must be between 1 and %d characters", MaxNameLength)})
+	case strings.IndexFunc(in.Name, unicode.IsControl) >= 0:
+		fields = append(fields, FieldError{Field: "name", Detail: "must not contain control characters"})
+	}
+	if in.Price < 0 {
+		fields = append(fields, FieldError{Field: "price", Detail: "must be 0 or more (integer cents)"})
+	}
+	if len(fields) > 0 {
+		return NewValidationError(fields...)
+	}
+	return nil
+}

@@ -1,0 +1,45 @@
+package requestid_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"example.com/hello/internal/requestid"
+)
+
+func TestValid(t *testing.T) {
+	for _, id := range []string{"abc", "0f8fad5b-d9cb-469f-a165-70867728950e", "trace:1/2+3=4_x.y", strings.Repeat("a", 128)} {
+		if !requestid.Valid(id) {
+			t.Errorf("Valid(%q) = false, want true", id)
+		}
+	}
+	for _, id := range []string{"", strings.Repeat("a", 129), "with space", "new\nline", `quote"`, "tab\t", "ünï"} {
+		if requestid.Valid(id) {
+			t.Errorf("Valid(%q) = true, want false", id)
+		}
+	}
+}
+
+func TestResolve(t *testing.T) {
+	if got := requestid.Resolve("client-id-1"); got != "client-id-1" {
+		t.Errorf("Resolve kept %q, want the valid incoming ID", got)
+	}
+	got := requestid.Resolve("bad id\n")
+	if got == "bad id\n" || !requestid.Valid(got) {
+		t.Errorf("Resolve(invalid) = %q, want a fresh valid ID", got)
+	}
+	if a, b := requestid.New(), requestid.New(); a == b || len(a) != 26 {
+		t.Errorf("New() = %q, %q; want two distinct 26-character IDs", a, b)
+	}
+}
+
+func TestContext(t *testing.T) {
+	ctx := context.Background()
+	if got := requestid.FromContext(ctx); got != "" {
+		t.Errorf("FromContext(empty) = %q", got)
+	}
+	if got := requestid.FromContext(requestid.NewContext(ctx, "r1")); got != "r1" {
+		t.Errorf("FromContext = %q, want r1", got)
+	}
+}

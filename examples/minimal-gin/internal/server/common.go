@@ -1,0 +1,196 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"example.com/hello/internal/items"
+	"example.com/hello/internal/problem"
+	"example.com/hello/internal/requestid"
+)
+
+// securityHeaderValues are headers that are safe for a JSON API and close off whole
+// classes of browser attacks (MIME sniffing, framing, referrer leaks, loading any
+// sub-resource, cross-origin reads). Keys are in canonical form and every value slice
+// has capacity 1, so setSecurityHeaders can share them between responses: Header.Add
+// on one of them appends to a copy, and Header.Set replaces the slice.
+var securityHeaderValues = []struct {
+	key   string
+	value []string
+}{
+	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"X-Frame-Options", []string{"DENY"}},
+	{"Referrer-Policy", []string{"no-referrer"}},
+	{"Content-Security-Policy", []string{"default-src 'none'; frame-ancestors 'none'"}},
+	{"Cross-Origin-Resource-Policy", []string{"same-origin"}},
+}
+
+// requestIDKey is requestid.Header in the canonical form http.Header stores.
+var requestIDKey = http.CanonicalHeaderKey(requestid.Header)
+
+// setSecurityHeaders sets the securityHeaderValues, without allocating.
+func setSecurityHeaders(h http.Header) {
+	for _, sh := range securityHeaderValues {
+		h[sh.key] = sh.value
+	}
+}
+
+// clientIP is the address of the TCP peer. Forwarding headers such as
+// X-Forwarded-For are deliberately ignored: any client can send them, so trusting
+// them would let a client pick its own rate-limit bucket. Behind a trusted proxy,
+// derive the IP from the proxy's header here instead.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// withRequestID resolves the request's ID (a sane incoming X-Request-ID, else a new
+// one), echoes it in the response and stores it in the request context.
+func withRequestID(w http.ResponseWriter, r *http.Request) *http.Request {
+	id := requestid.Resolve(r.Header.Get(requestid.Header))
+	w.Header()[requestIDKey] = []string{id}
+	return r.WithContext(requestid.NewContext(r.Context(), id))
+}
+
+// quietProbe reports whether r is a probe whose access log line would be dropped (probes log at
+// debug level): the access log then skips even reading the clock for it.
+func quietProbe(logger *slog.Logger, r *http.Request) bool {
+	return isProbe(r.URL.Path) && !logger.Enabled(r.Context(), slog.LevelDebug)
+}
+
+// logRequest writes the access log line of one request. Probes go to debug level,
+// server errors to error level.
+func logRequest(logger *slog.Logger, r *http.Request, route string, status int, size int64, elapsed time.Duration) {
+	level := slog.LevelInfo
+	switch {
+	case isProbe(r.URL.Path):
+		level = slog.LevelDebug
+	case status >= http.StatusInternalServerError:
+		level = slog.LevelError
+	}
+	ctx := r.Context()
+	if !logger.Enabled(ctx, level) {
+		return
+	}
+	logger.LogAttrs(ctx, level, "request",
+		slog.String("method", r.Method),
+		slog.String("route", route),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", status),
+		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
+		slog.Int64("bytes", max(size, 0)),
+		slog.String("client_ip", clientIP(r)),
+		slog.String("request_id", requestid.FromContext(ctx)),
+	)
+}
+
+// logPanic records a recovered panic with its stack, which the client never sees.
+func logPanic(logger *slog.Logger, r *http.Request, v any) {
+	logger.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
+		slog.String("panic", fmt.Sprint(v)),
+		slog.String("stack", string(debug.Stack())),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.String("request_id", requestid.FromContext(r.Context())),
+	)
+}
+
+// requestError is a malformed request, answered with status and detail as they are.
+type requestError struct {
+	status int
+	detail string
+}
+
+func (e *requestError) Error() string { return e.detail }
+
+func badRequest(format string, args ...any) error {
+	return &requestError{status: http.StatusBadRequest, detail: fmt.Sprintf(format, args...)}
+}
+
+// problemFor maps an error from request decoding or the items service to the
+// problem the client gets. Unknown errors become a bare 500: their text may carry
+// internals (SQL, hostnames) that must not leak.
+func problemFor(err error) problem.Problem {
+	var (
+		verr   *items.ValidationError
+		rerr   *requestError
+		maxErr *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &verr):
+		p := problem.New(http.StatusBadRequest, "the request has invalid fields")
+		for _, f := range verr.Fields {
+			p.Errors = append(p.Errors, problem.FieldError{Field: f.Field, Detail: f.Detail})
+		}
+		return p
+	case errors.As(err, &rerr):
+		return problem.New(rerr.status, rerr.detail)
+	case errors.As(err, &maxErr):
+		return problem.New(http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body must not exceed %d bytes", maxErr.Limit))
+	case errors.Is(err, items.ErrNotFound):
+		return problem.New(http.StatusNotFound, "item not found")
+	case errors.Is(err, items.ErrUnavailable):
+		return problem.New(http.StatusServiceUnavailable, "a dependency is unavailable, retry later")
+	case errors.Is(err, context.DeadlineExceeded):
+		return problem.New(http.StatusServiceUnavailable, "the request timed out")
+	case errors.Is(err, context.Canceled):
+		return problem.New(http.StatusServiceUnavailable, "the request was cancelled")
+	default:
+		return problem.New(http.StatusInternalServerError, "")
+	}
+}
+
+// writeError answers err as a problem, logging the ones that are the server's fault.
+func writeError(logger *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
+	p := problemFor(err)
+	if p.Status >= http.StatusInternalServerError {
+		level := slog.LevelError
+		if p.Status == http.StatusServiceUnavailable {
+			level = slog.LevelWarn // expected while a dependency is down; the breaker tells the story
+		}
+		logger.LogAttrs(r.Context(), level, "request failed",
+			slog.String("error", err.Error()),
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.String("request_id", requestid.FromContext(r.Context())),
+		)
+	}
+	writeProblem(w, r, p)
+}
+
+// writeProblem sends p, tagged with the request's path and ID.
+func writeProblem(w http.ResponseWriter, r *http.Request, p problem.Problem) {
+	p.Instance = r.URL.Path
+	p.RequestID = requestid.FromContext(r.Context())
+	problem.Write(w, p)
+}
+
+func notFoundProblem(r *http.Request) problem.Problem {
+	return problem.New(http.StatusNotFound, fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
+}
+
+func methodNotAllowedProblem(r *http.Request) problem.Problem {
+	return problem.New(http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s", r.Method, r.URL.Path))
+}
+
+// limitBody caps how much of the request body handlers can read. A declared
+// Content-Length over the limit is refused before reading anything.
+func limitBody(w http.ResponseWriter, r *http.Request, limit int64) error {
+	if r.ContentLength > limit {
+		return &http.MaxBytesError{Limit: limit}
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil // nothing to read, nothing to limit
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	return nil
+}
