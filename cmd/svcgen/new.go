@@ -166,5 +166,14 @@ func printCreated(streams *IOStreams, spec generator.Spec, dir string, res *gene
 	if res.TidyErr != nil {
 		return
 	}
-	fmt.Fprintf(out, "\nnext steps:\n  cd %s\n  make test\n  make run            # then: curl localhost:8080/healthz\n", dir)
+	fmt.Fprintf(out, "\nnext steps:\n  cd %s\n  make test\n", dir)
+	if needsServers(spec) {
+		fmt.Fprintln(out, "  cp .env.example .env  # then point its URLs at your servers (docker-compose.yml has them)")
+	}
+	fmt.Fprintln(out, "  make run            # then: curl localhost:8080/healthz")
+}
+
+// needsServers reports whether the service needs addresses of external servers to start.
+func needsServers(spec generator.Spec) bool {
+	return spec.Database != generator.None || spec.Cache != generator.None || spec.Broker != generator.None
 }
