@@ -23,13 +23,15 @@ echo "stack: ${flags[*]}"
 # Warm the module cache once so the tidy case measures tidy, not downloads.
 "$work/svcgen" new bench-svc -y "${flags[@]}" -o "$work/warm" >/dev/null 2>&1
 
-i=0
+# Between runs the last tree is moved aside, not deleted: deleting ~80 files right before a run
+# (ext4 with discard here) slows the next run's writes and would be measured as svcgen's.
+prepare=(--prepare "sh -c 'mv $work/out $work/old.\$(date +%s%N) 2>/dev/null; true'")
 bench() { # name, hyperfine args...
   local name=$1; shift
   hyperfine --style basic --export-json "$work/$name.json" "$@" >&2
   python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][0]; print('median %s: %.1f ms (mean %.1f ms, min %.1f ms, %d runs)' % (sys.argv[2], r['median']*1e3, r['mean']*1e3, r['min']*1e3, len(r['times'])))" "$work/$name.json" "$name"
 }
-bench no-tidy --warmup 3 --runs "$runs" --prepare "rm -rf $work/out" \
+bench no-tidy -N --warmup 3 --runs "$runs" "${prepare[@]}" \
   "$work/svcgen new bench-svc -y ${flags[*]} --no-tidy -o $work/out"
-bench tidy --warmup 1 --runs "$(( runs < 5 ? runs : 5 ))" --prepare "rm -rf $work/out" \
+bench tidy -N --warmup 1 --runs "$(( runs < 5 ? runs : 5 ))" "${prepare[@]}" \
   "$work/svcgen new bench-svc -y ${flags[*]} -o $work/out"
