@@ -114,6 +114,20 @@ func (s *ptySession) send(keys ...string) {
 
 // wait reads the output to its end and returns the exit code; a program still running after the
 // timeout fails the test.
+// created waits for svcgen to report the service and exit 0, and returns its manifest.
+func (s *ptySession) created(t *testing.T, dir string, timeout time.Duration) *generator.Manifest {
+	t.Helper()
+	s.expect("created orders-api")
+	if code := s.wait(timeout); code != 0 {
+		t.Fatalf("exit %d\n%s", code, s.out.String())
+	}
+	m, err := generator.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func (s *ptySession) wait(timeout time.Duration) int {
 	s.t.Helper()
 	got, _ := s.c.Expect(expect.EOF, expect.PTSClosed, expect.WithTimeout(timeout))
@@ -272,14 +286,7 @@ func TestPromptEnterThroughCreatesService(t *testing.T) {
 	}
 	s.expect("Generate orders-api in " + dir + "?")
 	s.send(keyEnter)
-	s.expect("created orders-api")
-	if code := s.wait(30 * time.Second); code != 0 {
-		t.Fatalf("exit %d\n%s", code, s.out.String())
-	}
-	m, err := generator.ReadManifest(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := s.created(t, dir, 30*time.Second)
 	if want := (generator.Spec{Name: "orders-api"}).WithDefaults(catalog(t, "")); m.Answers != want {
 		t.Errorf("answers = %+v\nwant      %+v", m.Answers, want)
 	}
@@ -319,15 +326,7 @@ func TestPromptArrowKeysChooseNonDefaults(t *testing.T) {
 			}
 			summary := s.expect("Generate orders-api in " + dir + "?")
 			s.send("y", keyEnter)
-			s.expect("created orders-api")
-			if code := s.wait(5 * time.Minute); code != 0 {
-				t.Fatalf("exit %d\n%s", code, s.out.String())
-			}
-
-			m, err := generator.ReadManifest(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := s.created(t, dir, 5*time.Minute)
 			wantSpec := generator.Spec{Name: "orders-api", Module: "example.com/orders-api"}
 			for g, v := range want {
 				*wantSpec.Field(g) = v
@@ -399,14 +398,7 @@ func TestPromptComponentsRefusesTwoOfAGroup(t *testing.T) {
 	}
 	s.expect("Generate orders-api")
 	s.send(keyEnter)
-	s.expect("created orders-api")
-	if code := s.wait(30 * time.Second); code != 0 {
-		t.Fatalf("exit %d\n%s", code, s.out.String())
-	}
-	m, err := generator.ReadManifest(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := s.created(t, dir, 30*time.Second)
 	if m.Answers.Database != "testdb" || m.Answers.Cache != generator.None {
 		t.Errorf("database %q, cache %q; want testdb and none", m.Answers.Database, m.Answers.Cache)
 	}
