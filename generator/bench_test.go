@@ -7,13 +7,17 @@ import (
 	"testing"
 )
 
-// benchSpec is the fullest stack the embedded templates offer: every group takes its first
-// non-"none" choice, so the benchmark grows with the templates.
-func benchSpec(b *testing.B, c *Catalog) Spec {
+// benchSpec is the fullest stack the embedded templates offer (every group takes its first
+// choice, so the benchmark grows with the templates) or, with core, the core service alone: a
+// framework and nothing else.
+func benchSpec(b *testing.B, c *Catalog, core bool) Spec {
 	b.Helper()
 	s := Spec{Name: "bench-svc", Module: "example.com/bench-svc"}
 	for _, g := range Groups {
 		*s.Field(g.Name) = c.Choices(g.Name)[0]
+		if core && g.Optional {
+			*s.Field(g.Name) = None
+		}
 	}
 	if err := s.Validate(c); err != nil {
 		b.Fatal(err)
@@ -26,18 +30,22 @@ func BenchmarkRender(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := benchSpec(b, c)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Render(s, c); err != nil {
-			b.Fatal(err)
-		}
+	for _, stack := range []string{"core", "full"} {
+		s := benchSpec(b, c, stack == "core")
+		b.Run(stack, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Render(s, c); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
 func BenchmarkPlanNew(b *testing.B) {
 	c, _ := LoadTemplates("")
-	files, err := Render(benchSpec(b, c), c)
+	files, err := Render(benchSpec(b, c, false), c)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -54,16 +62,20 @@ func BenchmarkPlanNew(b *testing.B) {
 // plan, staged write, manifest and the final rename.
 func BenchmarkRenderApply(b *testing.B) {
 	c, _ := LoadTemplates("")
-	s := benchSpec(b, c)
-	root := b.TempDir()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		i++
-		dir := filepath.Join(root, strconv.Itoa(i))
-		if _, err := New(context.Background(), c, NewOptions{Spec: s, Dir: dir}); err != nil {
-			b.Fatal(err)
-		}
+	for _, stack := range []string{"core", "full"} {
+		s := benchSpec(b, c, stack == "core")
+		root := b.TempDir()
+		i := 0 // outlives reruns of the sub-benchmark (-count), so every run gets a new dir
+		b.Run(stack, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				i++
+				dir := filepath.Join(root, strconv.Itoa(i))
+				if _, err := New(context.Background(), c, NewOptions{Spec: s, Dir: dir}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
