@@ -20,9 +20,11 @@ import (
 // shut down cleanly.
 func TestRunServesAndShutsDown(t *testing.T) {
 	env := map[string]string{
-		"PORT":                  "0",
-		"SHUTDOWN_TIMEOUT":      "5s",
-		"DATABASE_URL":          "postgres://app:app@127.0.0.1:1/app?sslmode=disable",
+		"PORT":             "0",
+		"SHUTDOWN_TIMEOUT": "5s",
+		// Nothing listens on port 1: PostgreSQL is down from the start.
+		"DATABASE_URL": "postgres://app:app@127.0.0.1:1/app?sslmode=disable",
+		// No Kafka broker either; publishing gives up after 200ms.
 		"KAFKA_BROKERS":         "127.0.0.1:1",
 		"KAFKA_PUBLISH_TIMEOUT": "200ms",
 	}

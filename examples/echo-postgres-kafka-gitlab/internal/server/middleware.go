@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v5"
+
 	"gitlab.com/acme/billing/internal/problem"
 )
 

@@ -83,7 +83,9 @@ func newDeps(t *testing.T, logLevel slog.Level, opts ...option) (server.Deps, *s
 	t.Helper()
 	// The variables that have no default; these handler tests never reach the dependencies.
 	required := map[string]string{
-		"DATABASE_URL":  "postgres://127.0.0.1:1/test",
+		// PostgreSQL
+		"DATABASE_URL": "postgres://127.0.0.1:1/test",
+		// Kafka
 		"KAFKA_BROKERS": "127.0.0.1:1",
 	}
 	cfg, err := config.Load(func(name string) string { return required[name] })

@@ -92,10 +92,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 
 	srv := &http.Server{
 		Handler: server.New(server.Deps{
-			Config:  cfg,
-			Logger:  logger,
-			Items:   svc,
-			Health:  checks,
+			Config: cfg,
+			Logger: logger,
+			Items:  svc,
+			Health: checks,
+			// RED metrics per route, served on /metrics with the breakers' states.
 			Metrics: m,
 		}),
 		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout,

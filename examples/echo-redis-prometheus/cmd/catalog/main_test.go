@@ -22,7 +22,8 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	env := map[string]string{
 		"PORT":             "0",
 		"SHUTDOWN_TIMEOUT": "5s",
-		"REDIS_URL":        "redis://127.0.0.1:1/0",
+		// Redis is down from the start too.
+		"REDIS_URL": "redis://127.0.0.1:1/0",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -12,6 +12,7 @@ import (
 
 // required holds the variables that have no default: the dependencies' addresses.
 var required = map[string]string{
+	// Redis's address.
 	"REDIS_URL": "redis://:s3cret@cache.internal:6379/0",
 }
 
@@ -200,6 +201,7 @@ func TestLoadReportsAllErrors(t *testing.T) {
 
 func TestLoadDependencies(t *testing.T) {
 	cfg, err := Load(env(map[string]string{
+		// Redis's timeout and the cache.
 		"REDIS_TIMEOUT":    "100ms",
 		"CACHE_TTL":        "1m",
 		"REDIS_KEY_PREFIX": "blue:",

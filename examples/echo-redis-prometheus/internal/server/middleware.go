@@ -8,9 +8,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/labstack/echo/v5"
+
 	"github.com/acme/catalog/internal/metrics"
 	"github.com/acme/catalog/internal/problem"
-	"github.com/labstack/echo/v5"
 )
 
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {

@@ -84,6 +84,7 @@ func newDeps(t *testing.T, logLevel slog.Level, opts ...option) (server.Deps, *s
 	t.Helper()
 	// The variables that have no default; these handler tests never reach the dependencies.
 	required := map[string]string{
+		// Redis
 		"REDIS_URL": "redis://127.0.0.1:1",
 	}
 	cfg, err := config.Load(func(name string) string { return required[name] })

@@ -12,8 +12,11 @@ import (
 
 // required holds the variables that have no default: the dependencies' addresses.
 var required = map[string]string{
-	"DATABASE_URL":  "postgres://app:s3cret@db.internal:5432/app?sslmode=require",
-	"REDIS_URL":     "redis://:s3cret@cache.internal:6379/0",
+	// PostgreSQL's address.
+	"DATABASE_URL": "postgres://app:s3cret@db.internal:5432/app?sslmode=require",
+	// Redis's address.
+	"REDIS_URL": "redis://:s3cret@cache.internal:6379/0",
+	// Kafka's brokers, a list with spaces that Load trims.
 	"KAFKA_BROKERS": "kafka-0.internal:9092, kafka-1.internal:9092",
 }
 
@@ -219,20 +222,23 @@ func TestLoadReportsAllErrors(t *testing.T) {
 
 func TestLoadDependencies(t *testing.T) {
 	cfg, err := Load(env(map[string]string{
+		// PostgreSQL's pool, query timeout and breaker.
 		"DB_MAX_CONNS":                  "20",
 		"DB_MIN_CONNS":                  "2",
 		"DB_QUERY_TIMEOUT":              "500ms",
 		"DB_BREAKER_FAILURES":           "3",
 		"DB_BREAKER_OPEN_TIMEOUT":       "2s",
 		"DB_BREAKER_HALF_OPEN_REQUESTS": "4",
-		"REDIS_TIMEOUT":                 "100ms",
-		"CACHE_TTL":                     "1m",
-		"REDIS_KEY_PREFIX":              "blue:",
-		"KAFKA_BROKERS":                 "k1:9092",
-		"KAFKA_TOPIC":                   "orders",
-		"KAFKA_CONSUMER_GROUP":          "",
-		"KAFKA_CONSUMER_ENABLED":        "off",
-		"KAFKA_PUBLISH_TIMEOUT":         "300ms",
+		// Redis's timeout and the cache.
+		"REDIS_TIMEOUT":    "100ms",
+		"CACHE_TTL":        "1m",
+		"REDIS_KEY_PREFIX": "blue:",
+		// Kafka; an empty consumer group takes the default.
+		"KAFKA_BROKERS":          "k1:9092",
+		"KAFKA_TOPIC":            "orders",
+		"KAFKA_CONSUMER_GROUP":   "",
+		"KAFKA_CONSUMER_ENABLED": "off",
+		"KAFKA_PUBLISH_TIMEOUT":  "300ms",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)

@@ -8,9 +8,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/acme/orders-api/internal/metrics"
 	"github.com/acme/orders-api/internal/problem"
-	"github.com/gin-gonic/gin"
 )
 
 func securityHeaders() gin.HandlerFunc {

@@ -8,8 +8,9 @@ import (
 	"net/http"
 	"time"
 
-	"example.com/hello/internal/problem"
 	"github.com/gin-gonic/gin"
+
+	"example.com/hello/internal/problem"
 )
 
 func securityHeaders() gin.HandlerFunc {
