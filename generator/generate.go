@@ -86,10 +86,8 @@ func New(ctx context.Context, c *Catalog, opts NewOptions) (*NewResult, error) {
 		return nil, err
 	}
 	defer stage.Discard() //nolint:errcheck // best effort; after Commit the stage is already gone
-	for _, f := range files {
-		if err := stage.Write(f.Path, f.Data, f.Mode); err != nil {
-			return nil, err
-		}
+	if err := stage.WriteAll(files); err != nil {
+		return nil, err
 	}
 	if opts.Tidy {
 		if err := Tidy(ctx, stage.Dir, opts.Progress); err != nil {

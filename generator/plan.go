@@ -87,6 +87,10 @@ func PlanNew(dir string, files []File, force bool) (*Plan, error) {
 	p := &Plan{Dir: dir, Rendered: files}
 	for _, f := range files {
 		c := Change{Path: f.Path, Component: f.Component, Action: Create, New: f.Data, Mode: f.Mode}
+		if len(entries) == 0 { // nothing there to compare with
+			p.Changes = append(p.Changes, c)
+			continue
+		}
 		old, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Path)))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"text/template"
 
 	"github.com/Masterminds/sprig/v3"
@@ -126,24 +125,15 @@ func Render(s Spec, c *Catalog) ([]File, error) {
 	results := make([]File, len(jobs))
 	errs := make([]error, len(jobs))
 	funcs := funcMap() // read-only after creation, safe to share
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
-		wg.Go(func() {
-			// Templates made with set.New share set's functions; giving each its own copy of
-			// sprig's ~200 functions was a third of render's allocations. Every worker has its
-			// own set, so parsing never shares state across goroutines; names are unique.
-			set := template.New("").Option("missingkey=error").Funcs(funcs)
-			for i := range next {
-				results[i], errs[i] = renderOne(set, jobs[i].comp, jobs[i].path, jobs[i].src, data)
-			}
-		})
-	}
-	for i := range jobs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	inParallel(len(jobs), runtime.GOMAXPROCS(0), func() func(int) {
+		// Templates made with set.New share set's functions; giving each its own copy of
+		// sprig's ~200 functions was a third of render's allocations. Every worker has its
+		// own set, so parsing never shares state across goroutines; names are unique.
+		set := template.New("").Option("missingkey=error").Funcs(funcs)
+		return func(i int) {
+			results[i], errs[i] = renderOne(set, jobs[i].comp, jobs[i].path, jobs[i].src, data)
+		}
+	})
 
 	var out []File
 	owner := map[string]string{}

@@ -23,6 +23,10 @@ echo "stack: ${flags[*]}"
 # Warm the module cache once so the tidy case measures tidy, not downloads.
 "$work/svcgen" new bench-svc -y "${flags[@]}" -o "$work/warm" >/dev/null 2>&1
 
+# Flush what the build and the warm-up wrote: its writeback would otherwise run during the
+# first measurements and be counted as svcgen's.
+sync
+
 # Between runs the last tree is moved aside, not deleted: deleting ~80 files right before a run
 # (ext4 with discard here) slows the next run's writes and would be measured as svcgen's.
 prepare=(--prepare "sh -c 'mv $work/out $work/old.\$(date +%s%N) 2>/dev/null; true'")
