@@ -9,17 +9,21 @@
 # PostgreSQL and Redis from scripts/services.sh) except RATE_LIMIT_RPS=0: all load comes from one
 # client IP, which the per-IP limiter would otherwise cap at 100 req/s (/healthz is exempt anyway).
 # Both run behind an http.Server with the service's default timeouts (server configuration, not
-# middleware), so the ratio isolates the middleware stack. Servers are pinned to CPU 0 and wrk to CPU 1 (taskset), the same for bare and service; runs are
-# interleaved and each figure is the median of RUNS runs.
+# middleware), so the ratio isolates the middleware stack. Servers are pinned to CPU 0 and wrk
+# to CPU 1 (taskset), the same for bare and service. Each figure is the median of RUNS runs.
+# Throughput on a shared virtual machine drifts by ±10 % over minutes, so every run measures the
+# bare server and the service back to back on each endpoint, in alternating order (bare first
+# in odd runs, the service first in even ones), and a ratio is the median of the runs' paired
+# ratios: drift slower than one pair cancels out instead of landing on one side.
 # The last line is `ratio skeleton/bare healthz: X.XX`, the lower of the two frameworks
 # (target: 0.85 or more; exit status 1 below it).
-# Usage: scripts/bench-service.sh            env: RUNS (default 3), DURATION (default 10s),
+# Usage: scripts/bench-service.sh            env: RUNS (default 6), DURATION (default 5s),
 #        CONNS (default 32), FRAMEWORKS (default "gin echo"), MIN_RATIO (default 0.85)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-runs=${RUNS:-3}
-duration=${DURATION:-10s}
+runs=${RUNS:-6}
+duration=${DURATION:-5s}
 conns=${CONNS:-32}
 frameworks=${FRAMEWORKS:-gin echo}
 min_ratio=${MIN_RATIO:-0.85}
@@ -86,7 +90,7 @@ for fw in $frameworks; do
   url_item[skeleton-$fw]=http://127.0.0.1:$port/v1/items/$id
 done
 
-# One wrk run; appends "label rps p99_ms" to results.
+# One wrk run; appends "run label rps p99_ms" to results.
 results=$work/results
 measure() { # label url
   local out
@@ -96,7 +100,7 @@ measure() { # label url
   p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; print v}' <<<"$out")
   if grep -q 'Non-2xx\|Socket errors' <<<"$out"; then log "$1: $(grep 'Non-2xx\|Socket errors' <<<"$out" | tr -s ' ')"; fi
   log "$1 run: $rps req/s, p99 $p99 ms"
-  echo "$1 $rps $p99" >>"$results"
+  echo "$run $1 $rps $p99" >>"$results"
 }
 
 log "warming up"
@@ -109,11 +113,11 @@ done
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for run in $(seq "$runs"); do
   log "run $run of $runs"
+  order="bare skeleton"
+  [ $((run % 2)) -eq 1 ] || order="skeleton bare"
   for fw in $frameworks; do
-    for kind in bare skeleton; do
-      measure "$kind-$fw-healthz" "${url_health[$kind-$fw]}"
-      measure "$kind-$fw-item" "${url_item[$kind-$fw]}"
-    done
+    for kind in $order; do measure "$kind-$fw-healthz" "${url_health[$kind-$fw]}"; done
+    for kind in $order; do measure "$kind-$fw-item" "${url_item[$kind-$fw]}"; done
   done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -128,14 +132,23 @@ redis-cli -u "$REDIS_URL" --scan --pattern "$prefix*" | xargs -r redis-cli -u "$
 
 echo "wrk -t2 -c$conns -d$duration --latency on loopback; server on CPU $server_cpu, wrk on CPU $wrk_cpu; $cpus CPUs"
 echo "service: postgres+redis+prometheus (kafka off), LOG_LEVEL=info, RATE_LIMIT_RPS=0 (limiter off: one client IP)"
-echo "load average before/after: $load_before / $load_after; medians of $runs runs"
+echo "load average before/after: $load_before / $load_after; medians of $runs runs; ratios: medians of the runs' paired ratios"
 python3 - "$results" "$frameworks" "$min_ratio" <<'EOF'
 import statistics, sys
-rows = {}
+rows, by_run = {}, {}
 for line in open(sys.argv[1]):
-    label, rps, p99 = line.split()
+    run, label, rps, p99 = line.split()
     rows.setdefault(label, []).append((float(rps), float(p99)))
+    by_run[(run, label)] = float(rps)
 med = {k: (statistics.median(r for r, _ in v), statistics.median(p for _, p in v)) for k, v in rows.items()}
+runs = sorted({run for run, _ in by_run})
+
+
+def paired(fw, ep):
+    """The median over runs of skeleton/bare, each pair measured back to back."""
+    return statistics.median(by_run[(run, "skeleton-%s-%s" % (fw, ep))] / by_run[(run, "bare-%s-%s" % (fw, ep))] for run in runs)
+
+
 print("%-8s %-9s %-8s %12s %10s" % ("fw", "server", "endpoint", "req/s", "p99 ms"))
 ratios = {}
 for fw in sys.argv[2].split():
@@ -144,8 +157,9 @@ for fw in sys.argv[2].split():
             rps, p99 = med["%s-%s-%s" % (kind, fw, ep)]
             print("%-8s %-9s %-8s %12.0f %10.2f" % (fw, kind, ep, rps, p99))
     for ep in ("healthz", "item"):
-        r = med["skeleton-%s-%s" % (fw, ep)][0] / med["bare-%s-%s" % (fw, ep)][0]
-        print("%-8s skeleton/bare %s: %.2f" % (fw, ep, r))
+        r = paired(fw, ep)
+        print("%-8s skeleton/bare %s: %.2f (runs: %s)" % (fw, ep, r, " ".join(
+            "%.2f" % (by_run[(run, "skeleton-%s-%s" % (fw, ep))] / by_run[(run, "bare-%s-%s" % (fw, ep))]) for run in runs)))
         if ep == "healthz":
             ratios[fw] = r
 low = min(ratios.values())

@@ -30,7 +30,10 @@ func New() string {
 	var b [16]byte
 	binary.LittleEndian.PutUint64(b[:8], rand.Uint64()) //nolint:gosec // G404: unique, not secret (see above)
 	binary.LittleEndian.PutUint64(b[8:], rand.Uint64()) //nolint:gosec // G404: unique, not secret (see above)
-	return encoding.EncodeToString(b[:])
+	// encoding.EncodedLen(16) bytes on the stack, so the string is the only allocation.
+	var s [26]byte
+	encoding.Encode(s[:], b[:])
+	return string(s[:])
 }
 
 // Valid reports whether an incoming ID is safe to adopt: 1 to 128 characters from
@@ -62,11 +65,28 @@ func Resolve(incoming string) string {
 
 // NewContext returns a copy of ctx carrying id.
 func NewContext(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, contextKey{}, id)
+	return &idContext{Context: ctx, id: id}
 }
 
 // FromContext returns the request ID stored in ctx, or "".
 func FromContext(ctx context.Context) string {
-	id, _ := ctx.Value(contextKey{}).(string)
-	return id
+	if c, ok := ctx.Value(contextKey{}).(*idContext); ok {
+		return c.id
+	}
+	return ""
+}
+
+// idContext is context.WithValue for the one value every request carries. WithValue
+// would box the string (a second allocation per request, and one per lookup); Value
+// hands out the context itself, a pointer, so neither storing nor reading allocates.
+type idContext struct {
+	context.Context
+	id string
+}
+
+func (c *idContext) Value(key any) any {
+	if key == (contextKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
 }

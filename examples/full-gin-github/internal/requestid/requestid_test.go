@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/acme/orders-api/internal/requestid"
 )
@@ -41,5 +42,35 @@ func TestContext(t *testing.T) {
 	}
 	if got := requestid.FromContext(requestid.NewContext(ctx, "r1")); got != "r1" {
 		t.Errorf("FromContext = %q, want r1", got)
+	}
+
+	// The ID survives the contexts wrapped around it later; other values pass through it.
+	type otherKey struct{}
+	ctx = requestid.NewContext(context.WithValue(ctx, otherKey{}, "v"), "r2")
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if got := requestid.FromContext(ctx); got != "r2" {
+		t.Errorf("FromContext(wrapped) = %q, want r2", got)
+	}
+	if got := ctx.Value(otherKey{}); got != "v" {
+		t.Errorf("Value(otherKey) = %v, want v", got)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		t.Error("the deadline of the wrapping context is lost")
+	}
+}
+
+// Every request resolves an ID and stores it; the access log and error responses read it.
+func TestPerRequestAllocations(t *testing.T) {
+	ctx := context.Background()
+	if n := testing.AllocsPerRun(100, func() { _ = requestid.New() }); n > 1 {
+		t.Errorf("New allocates %v times, want 1 (the string)", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = requestid.NewContext(ctx, "r1") }); n > 1 {
+		t.Errorf("NewContext allocates %v times, want 1", n)
+	}
+	withID := requestid.NewContext(ctx, "r1")
+	if n := testing.AllocsPerRun(100, func() { _ = requestid.FromContext(withID) }); n > 0 {
+		t.Errorf("FromContext allocates %v times, want 0", n)
 	}
 }

@@ -571,9 +571,9 @@ func TestRequestID(t *testing.T) {
 func TestSecurityHeaders(t *testing.T) {
 	s := newServer(t, slog.LevelInfo)
 	want := map[string]string{
+		"Cache-Control":                "no-store",
 		"X-Content-Type-Options":       "nosniff",
 		"X-Frame-Options":              "DENY",
-		"Referrer-Policy":              "no-referrer",
 		"Cross-Origin-Resource-Policy": "same-origin",
 	}
 	for _, path := range []string{"/v1/items", "/v1/items/missing", "/no/such/route", "/healthz", "/readyz"} {
