@@ -1,9 +1,11 @@
 // Command catalog runs the catalog HTTP service.
 //
 // It is configured by environment variables (see internal/config and .env.example)
-// and logs JSON to stdout. SIGINT or SIGTERM starts a graceful shutdown: the server
-// stops accepting connections, finishes in-flight requests within SHUTDOWN_TIMEOUT,
-// and only then are clients of external dependencies closed.
+// and logs JSON to stdout. SIGINT or SIGTERM starts a graceful shutdown: for
+// SHUTDOWN_DELAY the service keeps serving while /readyz fails and every response
+// closes its connection, so load balancers and keep-alive clients move away; then the
+// server stops accepting connections, finishes in-flight requests within
+// SHUTDOWN_TIMEOUT, and only then are clients of external dependencies closed.
 //
 // With -healthcheck it instead probes a running instance (GET /healthz on
 // 127.0.0.1:$PORT) and exits 0 when it is alive, 1 otherwise: the container image's
