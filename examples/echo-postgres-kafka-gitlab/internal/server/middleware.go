@@ -35,6 +35,7 @@ func accessLog(logger *slog.Logger) echo.MiddlewareFunc {
 			if !quiet {
 				start = time.Now()
 			}
+			client := c.Request().Context() // inner middleware replace the request with derived contexts
 			if err := next(c); err != nil {
 				// Write the error response here, not after the chain returns, so that
 				// the status logged is the status sent.
@@ -48,7 +49,7 @@ func accessLog(logger *slog.Logger) echo.MiddlewareFunc {
 			if resp != nil {
 				size = resp.Size
 			}
-			logRequest(logger, c.Request(), c.Path(), status, size, time.Since(start))
+			logRequest(logger, c.Request(), c.Path(), recordedStatus(client, status), size, time.Since(start))
 			return nil
 		}
 	}

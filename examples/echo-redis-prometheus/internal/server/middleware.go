@@ -42,9 +42,10 @@ func observe(m *metrics.Metrics) echo.MiddlewareFunc {
 				return next(c) // probes would swamp the RED series and say nothing about users
 			}
 			start := time.Now()
+			client := c.Request().Context() // inner middleware replace the request with derived contexts
 			err := next(c)
 			_, status := echo.ResolveResponseStatus(c.Response(), err)
-			m.Observe(c.Request().Method, c.Path(), status, time.Since(start))
+			m.Observe(c.Request().Method, c.Path(), recordedStatus(client, status), time.Since(start))
 			return err
 		}
 	}
@@ -58,6 +59,7 @@ func accessLog(logger *slog.Logger) echo.MiddlewareFunc {
 			if !quiet {
 				start = time.Now()
 			}
+			client := c.Request().Context() // inner middleware replace the request with derived contexts
 			if err := next(c); err != nil {
 				// Write the error response here, not after the chain returns, so that
 				// the status logged is the status sent.
@@ -71,7 +73,7 @@ func accessLog(logger *slog.Logger) echo.MiddlewareFunc {
 			if resp != nil {
 				size = resp.Size
 			}
-			logRequest(logger, c.Request(), c.Path(), status, size, time.Since(start))
+			logRequest(logger, c.Request(), c.Path(), recordedStatus(client, status), size, time.Since(start))
 			return nil
 		}
 	}

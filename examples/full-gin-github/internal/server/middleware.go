@@ -42,8 +42,9 @@ func observe(m *metrics.Metrics) gin.HandlerFunc {
 			return
 		}
 		start := time.Now()
+		client := c.Request.Context() // inner middleware replace c.Request with derived contexts
 		c.Next()
-		m.Observe(c.Request.Method, c.FullPath(), c.Writer.Status(), time.Since(start))
+		m.Observe(c.Request.Method, c.FullPath(), recordedStatus(client, c.Writer.Status()), time.Since(start))
 	}
 }
 
@@ -54,8 +55,9 @@ func accessLog(logger *slog.Logger) gin.HandlerFunc {
 			return
 		}
 		start := time.Now()
+		client := c.Request.Context() // inner middleware replace c.Request with derived contexts
 		c.Next()
-		logRequest(logger, c.Request, c.FullPath(), c.Writer.Status(), int64(c.Writer.Size()), time.Since(start))
+		logRequest(logger, c.Request, c.FullPath(), recordedStatus(client, c.Writer.Status()), int64(c.Writer.Size()), time.Since(start))
 	}
 }
 

@@ -454,6 +454,37 @@ func TestInternalErrorsDoNotLeak(t *testing.T) {
 	}
 }
 
+// A client that hangs up is logged as such (499, client_gone), at warning level; a
+// failure of the service's own stays an error.
+func TestAccessLogClientGone(t *testing.T) {
+	s := newServer(t, slog.LevelInfo, withRepo(stubRepo{fn: func(ctx context.Context) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return errors.New("disk on fire")
+	}}))
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	s.serve(httptest.NewRequest(http.MethodGet, "/v1/items/left", nil).WithContext(gone))
+	s.do(t, http.MethodGet, "/v1/items/stayed", "")
+
+	levels := map[string]any{}
+	for _, r := range s.logs.records(t) {
+		if r["msg"] == "request" {
+			levels[fmt.Sprint(r["path"])] = r["level"]
+			if r["path"] == "/v1/items/left" && (r["client_gone"] != true || r["status"] != float64(499)) {
+				t.Errorf("want status 499 and client_gone: %v", r)
+			}
+			if r["path"] == "/v1/items/stayed" && r["client_gone"] != nil {
+				t.Errorf("client_gone on a request whose client stayed: %v", r)
+			}
+		}
+	}
+	if levels["/v1/items/left"] != "WARN" || levels["/v1/items/stayed"] != "ERROR" {
+		t.Errorf("access log levels = %v, want WARN for the client that left and ERROR for the failure", levels)
+	}
+}
+
 func TestRequestTimeoutIs503(t *testing.T) {
 	s := newServer(t, slog.LevelInfo,
 		withConfig(func(c *config.Config) { c.RequestTimeout = 50 * time.Millisecond }),
@@ -681,6 +712,9 @@ func TestMetrics(t *testing.T) {
 	s.do(t, http.MethodGet, "/v1/items/"+created.ID, "")
 	s.do(t, http.MethodGet, "/v1/items/missing", "")
 	s.do(t, http.MethodGet, "/no/such/route/"+created.ID, "")
+	gone, cancel := context.WithCancel(context.Background())
+	cancel() // a client that left: counted apart, not as the service's error or success
+	s.serve(httptest.NewRequest(http.MethodGet, "/v1/items/"+created.ID, nil).WithContext(gone))
 
 	rec := s.do(t, http.MethodGet, "/metrics", "")
 	if rec.Code != http.StatusOK {
@@ -692,7 +726,8 @@ func TestMetrics(t *testing.T) {
 		`http_requests_total{method="GET",route="/v1/items/:id",status="200"} 1`,
 		`http_requests_total{method="GET",route="/v1/items/:id",status="404"} 1`,
 		`http_requests_total{method="GET",route="unmatched",status="404"} 1`,
-		`http_request_duration_seconds_count{method="GET",route="/v1/items/:id"} 2`,
+		`http_requests_total{method="GET",route="/v1/items/:id",status="499"} 1`,
+		`http_request_duration_seconds_count{method="GET",route="/v1/items/:id"} 3`,
 		`circuit_breaker_state{dependency="postgres"} 2`,
 		"go_goroutines ",
 	} {

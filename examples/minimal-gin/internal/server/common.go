@@ -78,13 +78,33 @@ func quietProbe(logger *slog.Logger, r *http.Request) bool {
 	return isProbe(r.URL.Path) && !logger.Enabled(r.Context(), slog.LevelDebug)
 }
 
+// statusClientClosed is the status the access log and the metrics record for a
+// request whose client left before the answer (nginx's 499). Whatever the service
+// then writes goes nowhere; counting it as the 503 it would have been would page the
+// service's owners for clients hanging up.
+const statusClientClosed = 499
+
+// recordedStatus is the status to log and count for a request: the one written, or
+// statusClientClosed when client — the request's context as the middleware found it,
+// before inner middleware replaced the request — is cancelled.
+func recordedStatus(client context.Context, written int) int {
+	if client.Err() != nil {
+		return statusClientClosed
+	}
+	return written
+}
+
 // logRequest writes the access log line of one request. Probes go to debug level,
-// server errors to error level.
+// server errors to error level, and a client that left (statusClientClosed) to
+// warning level, marked client_gone.
 func logRequest(logger *slog.Logger, r *http.Request, route string, status int, size int64, elapsed time.Duration) {
+	gone := status == statusClientClosed
 	level := slog.LevelInfo
 	switch {
 	case isProbe(r.URL.Path):
 		level = slog.LevelDebug
+	case gone:
+		level = slog.LevelWarn
 	case status >= http.StatusInternalServerError:
 		level = slog.LevelError
 	}
@@ -92,7 +112,7 @@ func logRequest(logger *slog.Logger, r *http.Request, route string, status int, 
 	if !logger.Enabled(ctx, level) {
 		return
 	}
-	logger.LogAttrs(ctx, level, "request",
+	attrs := []slog.Attr{
 		slog.String("method", r.Method),
 		slog.String("route", route),
 		slog.String("path", r.URL.Path),
@@ -101,7 +121,11 @@ func logRequest(logger *slog.Logger, r *http.Request, route string, status int, 
 		slog.Int64("bytes", max(size, 0)),
 		slog.String("client_ip", clientIP(r)),
 		slog.String("request_id", requestid.FromContext(ctx)),
-	)
+	}
+	if gone {
+		attrs = append(attrs, slog.Bool("client_gone", true))
+	}
+	logger.LogAttrs(ctx, level, "request", attrs...)
 }
 
 // logPanic records a recovered panic with its stack, which the client never sees.
