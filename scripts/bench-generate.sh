@@ -3,6 +3,10 @@
 # hyperfine: without `go mod tidy` (target: 20 ms or less) and with tidy on a warm module cache
 # (target: under 2 s). Prints hyperfine's table and one "median" line per case.
 # Usage: scripts/bench-generate.sh [RUNS]   (default 30 runs without tidy, 5 with)
+# The output goes under $TMPDIR (mktemp). Measure on a settled file system: on ext4, a directory
+# whose block group has just seen thousands of files deleted (right after `go test ./...`) creates
+# files several times slower for some minutes — perf shows the time in the kernel's inode
+# allocator (find_inode_bit, recently_deleted), not in svcgen.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-30}
