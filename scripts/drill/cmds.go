@@ -106,8 +106,9 @@ func recordsCmd(args []string) int {
 	}
 	w.Flush()
 	if missing := broker.Missing(recs, want); len(missing) > 0 {
-		fmt.Fprintf(os.Stderr, "drill records: %d of %d wanted keys missing after %s (%v): %s\n",
-			len(missing), len(want), *timeout, err, strings.Join(missing, " "))
+		shown := missing[:min(len(missing), 20)]
+		fmt.Fprintf(os.Stderr, "drill records: %d of %d wanted keys missing after %s (%v), %d records read; first missing: %s\n",
+			len(missing), len(want), *timeout, err, len(recs), strings.Join(shown, " "))
 		return 1
 	}
 	return 0
