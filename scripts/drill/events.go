@@ -39,71 +39,58 @@ func events(svc *service, b *broker.Broker, topic string, srv servers, t *table)
 
 	// 1. Writes while the broker accepts connections and never answers.
 	logf("broker hung: %d concurrent POSTs", hungWrites)
-	var wg sync.WaitGroup
-	for i := range hungWrites {
-		wg.Go(func() { rec.add(svc.post("hung", i)) })
-	}
-	wg.Wait()
-	hung := kindOf(rec.all(), "hung")
-	var created, inTime int
-	var slowest time.Duration
-	for _, r := range hung {
-		if r.status == 201 {
-			created++
-			if r.took() <= writeBound {
-				inTime++
-			}
-		}
-		slowest = max(slowest, r.took())
-	}
-	t.add("broker hung: POST answers 201", fmt.Sprintf("%d of %d within %s", hungWrites, hungWrites, writeBound),
-		fmt.Sprintf("%d 201s, %d within %s; slowest %s (%d conns held)", created, inTime, writeBound, ms(slowest), b.Hung()), inTime == hungWrites)
+	burst(svc, &rec, "hung", t, "broker hung: POST answers 201")
+	logf("the hung broker holds %d connections of the service", b.Hung())
 
 	// 2. The outbox fills while the broker still hangs.
 	logf("broker hung: filling the outbox with %d writes (at most %s)", fillWrites, fillBudget)
 	fillStart := time.Now()
-	var made sync.Mutex
-	n := 0
-	fill := startLoad(8, func(w, i int) {
-		made.Lock()
-		if n >= fillWrites || time.Since(fillStart) > fillBudget {
-			made.Unlock()
-			time.Sleep(10 * time.Millisecond)
-			return
-		}
-		n++
-		made.Unlock()
-		rec.add(svc.post("fill", w*100000+i))
-	})
-	for {
-		made.Lock()
-		done := n >= fillWrites || time.Since(fillStart) > fillBudget
-		made.Unlock()
-		if done {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
+	jobs := make(chan int)
+	var fill sync.WaitGroup
+	for range 8 {
+		fill.Go(func() {
+			for i := range jobs {
+				rec.add(svc.post("fill", i))
+			}
+		})
 	}
-	fill.finish()
+	budget := time.After(fillBudget)
+queue:
+	for i := range fillWrites {
+		select {
+		case jobs <- i:
+		case <-budget:
+			break queue
+		}
+	}
+	close(jobs)
+	fill.Wait()
 	filled := acked(rec.all(), "fill")
 	fillSlow, _ := longestOf(kindOf(rec.all(), "fill"), func(record) bool { return true })
 	logf("filled: %d acknowledged in %s, slowest %s", len(filled), ms(time.Since(fillStart)), ms(fillSlow))
 
-	// 3. The broker comes back: time the outbox's drain.
-	pending0, hasMetric := pending(svc)
-	logf("broker real (kfake on %s); %s = %v", b.Addr(), pendingMetric, pending0)
-	switched := time.Now()
+	// 3. The broker is real but swallows Produce: it answers metadata, never a Produce.
+	b.SwallowProduce(true)
 	if err := b.Serve(); err != nil {
 		fatalf("%v", err)
 	}
+	logf("broker real (kfake on %s) but swallowing Produce: %d concurrent POSTs", b.Addr(), hungWrites)
+	burst(svc, &rec, "swallowed", t, "broker swallows Produce: POST answers 201")
+	time.Sleep(3 * time.Second) // the relay's attempts meet the swallowing broker
+
+	// 4. Produce is answered again: time the outbox's drain.
+	pending0, hasMetric := pending(svc)
+	logf("broker answers Produce again; %s = %v", pendingMetric, pending0)
+	b.SwallowProduce(false)
+	released := time.Now()
 	drained, firstSent := time.Duration(-1), time.Duration(-1)
-	for hasMetric && time.Since(switched) < eventBound {
+	for hasMetric && time.Since(released) < eventBound {
 		p, _ := pending(svc)
 		if p < pending0 && firstSent < 0 {
-			firstSent = time.Since(switched)
+			firstSent = time.Since(released)
 		}
 		if p == 0 {
-			drained = time.Since(switched)
+			drained = time.Since(released)
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -124,26 +111,23 @@ func events(svc *service, b *broker.Broker, topic string, srv servers, t *table)
 	}
 	t.add("outbox drain after the broker returns", fmt.Sprintf("pending 0 within %s; > 0 events/s", eventBound), obs, drained >= 0 && rate > 0)
 
-	want := ids(append(acked(rec.all(), "hung"), filled...))
-	got, missing := readKeys(b, topic, want, switched.Add(eventBound))
-	t.add("broker hung, then real: 201s have their event", fmt.Sprintf("0 missing within %s", eventBound),
+	want := ids(append(append(acked(rec.all(), "hung"), filled...), acked(rec.all(), "swallowed")...))
+	got, missing := readKeys(b, topic, want, released.Add(eventBound))
+	t.add("broker hung, swallowing, real: 201s have their event", fmt.Sprintf("0 missing within %s", eventBound),
 		fmt.Sprintf("%d missing of %d %s", len(missing), len(want), headersNote(got)), len(missing) == 0 && len(want) > 0)
 
-	// 4. kill -9 under load, and a restart.
+	// 5. kill -9 under load, and a restart.
 	seeds := ids(acked(rec.all(), "hung"))
 	if len(seeds) == 0 {
 		seeds = []string{"00000000-0000-0000-0000-000000000000"}
 	}
-	mixed := func(kind string) func(w, n int) {
-		return func(w, n int) {
-			if (n+w)%3 == 0 {
-				rec.add(svc.post(kind, w*100000+n))
-			} else {
-				svc.do("get", "GET", "/v1/items/"+seeds[rand.IntN(len(seeds))], nil, nil)
-			}
+	work := startLoad(6, func(w, n int) {
+		if (n+w)%3 == 0 {
+			rec.add(svc.post("killed", w*100000+n))
+		} else {
+			svc.do("get", "GET", "/v1/items/"+seeds[rand.IntN(len(seeds))], nil, nil)
 		}
-	}
-	work := startLoad(6, mixed("killed"))
+	})
 	time.Sleep(2 * time.Second)
 	logf("kill -9 under load")
 	_ = svc.signal(syscall.SIGKILL, 5*time.Second)
@@ -159,7 +143,7 @@ func events(svc *service, b *broker.Broker, topic string, srv servers, t *table)
 		fmt.Sprintf("%d missing of %d", len(missing), len(want)), len(missing) == 0 && len(want) > 0)
 	t.add("kill -9 mid-load, restart: 201s readable", "0 lost", fmt.Sprintf("%d lost of %d %s", len(unreadable), len(want), first(unreadable, 3)), len(unreadable) == 0 && len(want) > 0)
 
-	// 5. PostgreSQL, then Redis, hung by SIGSTOP under load.
+	// 6. PostgreSQL, then Redis, hung by SIGSTOP under load.
 	for _, h := range []struct {
 		dep, hang, resume string
 	}{{"postgres", srv.pgHang, srv.pgResume}, {"redis", srv.redisHang, srv.redisResume}} {
@@ -215,6 +199,29 @@ func events(svc *service, b *broker.Broker, topic string, srv servers, t *table)
 		obs = exitErr.Error()
 	}
 	t.add("events service: SIGTERM exits cleanly", "exit 0 within 30s", obs, exitErr == nil)
+}
+
+// burst makes hungWrites concurrent POSTs of kind and adds the row: every one 201 within
+// writeBound.
+func burst(svc *service, rec *recorder, kind string, t *table, check string) {
+	var wg sync.WaitGroup
+	for i := range hungWrites {
+		wg.Go(func() { rec.add(svc.post(kind, i)) })
+	}
+	wg.Wait()
+	var created, inTime int
+	var slowest time.Duration
+	for _, r := range kindOf(rec.all(), kind) {
+		if r.status == 201 {
+			created++
+			if r.took() <= writeBound {
+				inTime++
+			}
+		}
+		slowest = max(slowest, r.took())
+	}
+	t.add(check, fmt.Sprintf("%d of %d within %s", hungWrites, hungWrites, writeBound),
+		fmt.Sprintf("%d 201s, %d within %s; slowest %s", created, inTime, writeBound, ms(slowest)), inTime == hungWrites)
 }
 
 // pending is the outbox's pending events on /metrics (summed over series), and whether the

@@ -12,8 +12,10 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Broker is one port that is hung until Serve makes it a real Kafka.
@@ -25,6 +27,7 @@ type Broker struct {
 	conns   []net.Conn   // connections accepted and never answered
 	cluster *kfake.Cluster
 	closed  bool
+	swallow atomic.Bool // the cluster reads Produce requests and never answers them
 }
 
 // Hang listens on 127.0.0.1:port (0 picks a free port) and holds every connection it accepts
@@ -87,9 +90,19 @@ func (b *Broker) Serve(opts ...kfake.Opt) error {
 	if err != nil {
 		return fmt.Errorf("kfake on port %d: %w", b.port, err)
 	}
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		// Handled with neither a response nor an error: kfake answers nothing and reads on.
+		return nil, nil, b.swallow.Load()
+	})
 	b.cluster = c
 	return nil
 }
+
+// SwallowProduce makes the real broker answer everything but Produce (on), which it reads and
+// never answers, or answer Produce again (off). Requests swallowed stay unanswered: a client
+// must give up on them itself.
+func (b *Broker) SwallowProduce(on bool) { b.swallow.Store(on) }
 
 // dropHung closes the hung listener and its connections; b.mu is held.
 func (b *Broker) dropHung() {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // TestHungThenServing is the broker's whole life: while hung, a Kafka client's request is
@@ -76,5 +77,52 @@ func TestHungThenServing(t *testing.T) {
 	}
 	if m := Missing(recs, []string{"item-1", "item-9"}); len(m) != 1 || m[0] != "item-9" {
 		t.Errorf("Missing = %v, want [item-9]", m)
+	}
+}
+
+// TestSwallowProduce: while swallowing, the broker answers metadata but no Produce (the request
+// ends only by the client's deadline); once it stops, Produce is answered again.
+func TestSwallowProduce(t *testing.T) {
+	b, err := Hang(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Serve(); err != nil {
+		t.Fatal(err)
+	}
+	b.SwallowProduce(true)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := cl.Ping(ctx); err != nil {
+		t.Fatalf("metadata while swallowing Produce: %v", err)
+	}
+	produce := func(d time.Duration) (*kmsg.ProduceResponse, error) {
+		req := kmsg.NewPtrProduceRequest()
+		req.Acks, req.TimeoutMillis = 1, 1000
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		resp, err := req.RequestWith(ctx, cl)
+		return resp, err
+	}
+	start := time.Now()
+	if _, err := produce(500 * time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Produce while swallowing = %v after %s, want the caller's deadline", err, time.Since(start))
+	}
+	b.SwallowProduce(false)
+	cl2, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl2.Close()
+	req := kmsg.NewPtrProduceRequest()
+	req.Acks, req.TimeoutMillis = 1, 1000
+	if _, err := req.RequestWith(ctx, cl2); err != nil {
+		t.Fatalf("Produce after swallowing stopped: %v", err)
 	}
 }
