@@ -58,9 +58,14 @@ restore() {
     redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
   fi
   if [ "$code" -ne 0 ]; then
+    local keep; keep=$(mktemp -d /tmp/drill-logs.XXXXXX)
     for f in service.log events-service.log; do
-      if [ -s "$work/$f" ]; then log "last lines of $f:"; tail -20 "$work/$f" >&2; fi
+      if [ -s "$work/$f" ]; then
+        log "last lines of $f:"; tail -20 "$work/$f" >&2
+        cp "$work/$f" "$keep/"
+      fi
     done
+    log "the services' logs are kept in $keep"
   fi
   rm -rf "$work"
   exit "$code"
