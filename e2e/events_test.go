@@ -179,6 +179,21 @@ func TestServiceKeepsItsDataPromises(t *testing.T) {
 	}
 }
 
+// TestDrillModule vets and tests scripts/drill, a module of its own that `go test ./...` of
+// svcgen does not reach: its broker is the Kafka of the test above and of scripts/drill.sh.
+func TestDrillModule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drill module: skipped with -short")
+	}
+	for _, args := range [][]string{{"vet", "./..."}, {"test", "-count=1", "./..."}} {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = filepath.Join("..", "scripts", "drill")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("go %s in scripts/drill: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
+
 // result is one request's outcome.
 type result struct {
 	status int
