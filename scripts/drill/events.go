@@ -31,27 +31,83 @@ func dbReady(_ int, body string) bool {
 	return checkStatus(body, "postgres") == "pass" && checkStatus(body, "redis") == "pass"
 }
 
+// eventsDrill is the state the phases of the events drill share.
+type eventsDrill struct {
+	svc   *service
+	b     *broker.Broker
+	topic string
+	rec   recorder
+	t     *table
+}
+
 // events drills the full-stack service (pg+redis+kafka+prometheus) whose broker is b, hung at
-// the start: writes while the broker hangs, the broker's return and the outbox drain, kill -9
-// under load, then PostgreSQL and Redis hung by SIGSTOP.
+// the start: writes while the broker hangs, then while it swallows Produce; the outbox's drain
+// once it answers; kill -9 under load; PostgreSQL and Redis hung by SIGSTOP; SIGTERM.
 func events(svc *service, b *broker.Broker, topic string, srv servers, t *table) {
-	var rec recorder
+	d := &eventsDrill{svc: svc, b: b, topic: topic, t: t}
 	svc.start(dbReady)
 
-	// 1. Writes while the broker accepts connections and never answers.
 	logf("broker hung: %d concurrent POSTs", hungWrites)
-	burst(svc, &rec, "hung", t, "broker hung: POST answers 201")
+	d.burst("hung", "broker hung: POST answers 201")
 	logf("the hung broker holds %d connections of the service", b.Hung())
+	d.fill()
 
-	// 2. The outbox fills while the broker still hangs.
+	// The broker becomes real but swallows Produce: it answers metadata, never a Produce.
+	b.SwallowProduce(true)
+	if err := b.Serve(); err != nil {
+		fatalf("%v", err)
+	}
+	logf("broker real (kfake on %s) but swallowing Produce: %d concurrent POSTs", b.Addr(), hungWrites)
+	d.burst("swallowed", "broker swallows Produce: POST answers 201")
+	time.Sleep(3 * time.Second) // the relay's attempts meet the swallowing broker
+
+	released := d.drain()
+	d.checkEvents("broker hung, swallowing, real: 201s have their event", released, "hung", "fill", "swallowed")
+
+	seeds := ids(acked(d.rec.all(), "hung"))
+	if len(seeds) == 0 {
+		seeds = []string{"00000000-0000-0000-0000-000000000000"}
+	}
+	d.killUnderLoad(seeds)
+	d.hang("postgres", srv.pgHang, srv.pgResume, seeds)
+	d.hang("redis", srv.redisHang, srv.redisResume, seeds)
+	d.checkEvents("SIGSTOP phases: 201s have their event", time.Now(), "load-postgres", "load-redis")
+	d.sigterm()
+}
+
+// burst makes hungWrites concurrent POSTs of kind and adds the row: every one 201 within
+// writeBound.
+func (d *eventsDrill) burst(kind, check string) {
+	var wg sync.WaitGroup
+	for i := range hungWrites {
+		wg.Go(func() { d.rec.add(d.svc.post(kind, i)) })
+	}
+	wg.Wait()
+	var created, inTime int
+	var slowest time.Duration
+	for _, r := range kindOf(d.rec.all(), kind) {
+		if r.status == 201 {
+			created++
+			if r.took() <= writeBound {
+				inTime++
+			}
+		}
+		slowest = max(slowest, r.took())
+	}
+	d.t.add(check, fmt.Sprintf("%d of %d within %s", hungWrites, hungWrites, writeBound),
+		fmt.Sprintf("%d 201s, %d within %s; slowest %s", created, inTime, writeBound, ms(slowest)), inTime == hungWrites)
+}
+
+// fill makes fillWrites POSTs, 8 at a time, within fillBudget: the outbox's backlog.
+func (d *eventsDrill) fill() {
 	logf("broker hung: filling the outbox with %d writes (at most %s)", fillWrites, fillBudget)
-	fillStart := time.Now()
+	start := time.Now()
 	jobs := make(chan int)
-	var fill sync.WaitGroup
+	var wg sync.WaitGroup
 	for range 8 {
-		fill.Go(func() {
+		wg.Go(func() {
 			for i := range jobs {
-				rec.add(svc.post("fill", i))
+				d.rec.add(d.svc.post("fill", i))
 			}
 		})
 	}
@@ -65,28 +121,21 @@ queue:
 		}
 	}
 	close(jobs)
-	fill.Wait()
-	filled := acked(rec.all(), "fill")
-	fillSlow, _ := longestOf(kindOf(rec.all(), "fill"), func(record) bool { return true })
-	logf("filled: %d acknowledged in %s, slowest %s", len(filled), ms(time.Since(fillStart)), ms(fillSlow))
+	wg.Wait()
+	slowest, _ := longestOf(kindOf(d.rec.all(), "fill"), func(record) bool { return true })
+	logf("filled: %d acknowledged in %s, slowest %s", len(acked(d.rec.all(), "fill")), ms(time.Since(start)), ms(slowest))
+}
 
-	// 3. The broker is real but swallows Produce: it answers metadata, never a Produce.
-	b.SwallowProduce(true)
-	if err := b.Serve(); err != nil {
-		fatalf("%v", err)
-	}
-	logf("broker real (kfake on %s) but swallowing Produce: %d concurrent POSTs", b.Addr(), hungWrites)
-	burst(svc, &rec, "swallowed", t, "broker swallows Produce: POST answers 201")
-	time.Sleep(3 * time.Second) // the relay's attempts meet the swallowing broker
-
-	// 4. Produce is answered again: time the outbox's drain.
-	pending0, hasMetric := pending(svc)
+// drain lets the broker answer Produce again and times the outbox's backlog down to 0 on
+// /metrics: the relay's publish throughput. It returns when the broker was released.
+func (d *eventsDrill) drain() time.Time {
+	pending0, hasMetric := pending(d.svc)
 	logf("broker answers Produce again; %s = %v", pendingMetric, pending0)
-	b.SwallowProduce(false)
+	d.b.SwallowProduce(false)
 	released := time.Now()
 	drained, firstSent := time.Duration(-1), time.Duration(-1)
 	for hasMetric && time.Since(released) < eventBound {
-		p, _ := pending(svc)
+		p, _ := pending(d.svc)
 		if p < pending0 && firstSent < 0 {
 			firstSent = time.Since(released)
 		}
@@ -102,135 +151,119 @@ queue:
 	}
 	rate := 0.0
 	if drained >= 0 {
-		if firstSent < 0 {
-			firstSent = 0
-		}
-		if d := drained - firstSent; d > 0 {
-			rate = pending0 / d.Seconds()
+		firstSent = max(firstSent, 0)
+		if took := drained - firstSent; took > 0 {
+			rate = pending0 / took.Seconds()
 		}
 		obs = fmt.Sprintf("%v events in %s (first sent after %s): %.0f events/s", pending0, ms(drained-firstSent), ms(firstSent), rate)
 	}
-	t.add("outbox drain after the broker returns", fmt.Sprintf("pending 0 within %s; > 0 events/s", eventBound), obs, drained >= 0 && rate > 0)
+	d.t.add("outbox drain after the broker returns", fmt.Sprintf("pending 0 within %s; > 0 events/s", eventBound), obs, drained >= 0 && rate > 0)
+	return released
+}
 
-	want := ids(append(append(acked(rec.all(), "hung"), filled...), acked(rec.all(), "swallowed")...))
-	got, missing := readKeys(b, topic, want, released.Add(eventBound))
-	t.add("broker hung, swallowing, real: 201s have their event", fmt.Sprintf("0 missing within %s", eventBound),
-		fmt.Sprintf("%d missing of %d %s", len(missing), len(want), headersNote(got)), len(missing) == 0 && len(want) > 0)
-
-	// 5. kill -9 under load, and a restart.
-	seeds := ids(acked(rec.all(), "hung"))
-	if len(seeds) == 0 {
-		seeds = []string{"00000000-0000-0000-0000-000000000000"}
+// checkEvents adds the row: every 201 of the kinds is a record key on the topic within
+// eventBound of since.
+func (d *eventsDrill) checkEvents(check string, since time.Time, kinds ...string) {
+	var want []string
+	for _, k := range kinds {
+		want = append(want, ids(acked(d.rec.all(), k))...)
 	}
+	got, missing := readKeys(d.b, d.topic, want, since.Add(eventBound))
+	d.t.add(check, fmt.Sprintf("0 missing within %s", eventBound),
+		fmt.Sprintf("%d missing of %d %s", len(missing), len(want), headersNote(got)), len(missing) == 0 && len(want) > 0)
+}
+
+// killUnderLoad sends SIGKILL to the service while it takes writes and reads, starts it again,
+// and checks that every 201 has its event and is readable.
+func (d *eventsDrill) killUnderLoad(seeds []string) {
 	work := startLoad(6, func(w, n int) {
 		if (n+w)%3 == 0 {
-			rec.add(svc.post("killed", w*100000+n))
+			d.rec.add(d.svc.post("killed", w*100000+n))
 		} else {
-			svc.do("get", "GET", "/v1/items/"+seeds[rand.IntN(len(seeds))], nil, nil)
+			d.svc.do("get", "GET", "/v1/items/"+seeds[rand.IntN(len(seeds))], nil, nil)
 		}
 	})
 	time.Sleep(2 * time.Second)
 	logf("kill -9 under load")
-	_ = svc.signal(syscall.SIGKILL, 5*time.Second)
+	_ = d.svc.signal(syscall.SIGKILL, 5*time.Second)
 	killed := time.Now()
-	svc.start(dbReady)
+	d.svc.start(dbReady)
 	logf("restarted in %s", ms(time.Since(killed)))
 	time.Sleep(2 * time.Second)
 	work.finish()
-	want = ids(acked(rec.all(), "killed"))
-	_, missing = readKeys(b, topic, want, time.Now().Add(eventBound))
-	unreadable := unreadable(svc, want)
-	t.add("kill -9 mid-load, restart: 201s have their event", fmt.Sprintf("0 missing within %s", eventBound),
-		fmt.Sprintf("%d missing of %d", len(missing), len(want)), len(missing) == 0 && len(want) > 0)
-	t.add("kill -9 mid-load, restart: 201s readable", "0 lost", fmt.Sprintf("%d lost of %d %s", len(unreadable), len(want), first(unreadable, 3)), len(unreadable) == 0 && len(want) > 0)
+	d.checkEvents("kill -9 mid-load, restart: 201s have their event", time.Now(), "killed")
+	want := ids(acked(d.rec.all(), "killed"))
+	bad := unreadable(d.svc, want)
+	d.t.add("kill -9 mid-load, restart: 201s readable", "0 lost", fmt.Sprintf("%d lost of %d %s", len(bad), len(want), first(bad, 3)), len(bad) == 0 && len(want) > 0)
+}
 
-	// 6. PostgreSQL, then Redis, hung by SIGSTOP under load.
-	for _, h := range []struct {
-		dep, hang, resume string
-	}{{"postgres", srv.pgHang, srv.pgResume}, {"redis", srv.redisHang, srv.redisResume}} {
-		kind := "load-" + h.dep
-		sm := startSampler(svc)
-		work := startLoad(6, func(w, n int) {
-			if (n+w)%5 == 0 {
-				rec.add(svc.post(kind, w*100000+n))
-			} else {
-				rec.add(svc.do(kind, "GET", "/v1/items/"+seeds[rand.IntN(len(seeds))], nil, nil))
-			}
-		})
-		time.Sleep(2 * time.Second)
-		logf("SIGSTOP %s", h.dep)
-		down := shell(h.hang)
-		time.Sleep(hangDuration)
-		logf("SIGCONT %s", h.dep)
-		up := shell(h.resume)
-		time.Sleep(breakerCloseBy + time.Second)
-		work.finish()
-		samples := sm.finish()
-
-		all := kindOf(rec.all(), kind)
-		longest, _ := longestOf(all, func(record) bool { return true })
-		t.add(h.dep+" hung (SIGSTOP): longest request", fmt.Sprintf("<= REQUEST_TIMEOUT %s + %s", reqTimeout, grace),
-			fmt.Sprintf("%s of %d requests", ms(longest), len(all)), longest <= reqTimeout+grace)
-		open := opened(samples, h.dep, down, up.Add(time.Second))
-		t.add(h.dep+" hung (SIGSTOP): breaker opens", "during the hang", yes(open), open)
-		closed := closedAfter(samples, h.dep, up, time.Now())
-		obs := "never"
-		if closed >= 0 {
-			obs = ms(closed)
+// hang SIGSTOPs dep for hangDuration under load, then SIGCONTs it: every request ends within
+// REQUEST_TIMEOUT + grace, the breaker opens and closes again; with Redis hung, reads are
+// served from PostgreSQL.
+func (d *eventsDrill) hang(dep, hang, resume string, seeds []string) {
+	kind := "load-" + dep
+	sm := startSampler(d.svc)
+	work := startLoad(6, func(w, n int) {
+		if (n+w)%5 == 0 {
+			d.rec.add(d.svc.post(kind, w*100000+n))
+		} else {
+			d.rec.add(d.svc.do(kind, "GET", "/v1/items/"+seeds[rand.IntN(len(seeds))], nil, nil))
 		}
-		t.add(h.dep+" hung (SIGSTOP): breaker closes", fmt.Sprintf("<= %s after SIGCONT", breakerCloseBy), obs, closed >= 0 && closed <= breakerCloseBy)
-		if h.dep == "redis" {
-			// Reads of stored items during the hang: the cache is bypassed, PostgreSQL answers.
-			var gets, served int
-			for _, r := range all {
-				if r.method == "GET" && r.start.After(down) && r.start.Before(up) {
-					gets++
-					if r.status == 200 {
-						served++
-					}
-				}
+	})
+	time.Sleep(2 * time.Second)
+	logf("SIGSTOP %s", dep)
+	down := shell(hang)
+	time.Sleep(hangDuration)
+	logf("SIGCONT %s", dep)
+	up := shell(resume)
+	time.Sleep(breakerCloseBy + time.Second)
+	work.finish()
+	samples := sm.finish()
+
+	all := kindOf(d.rec.all(), kind)
+	longest, _ := longestOf(all, func(record) bool { return true })
+	d.t.add(dep+" hung (SIGSTOP): longest request", fmt.Sprintf("<= REQUEST_TIMEOUT %s + %s", reqTimeout, grace),
+		fmt.Sprintf("%s of %d requests", ms(longest), len(all)), longest <= reqTimeout+grace)
+	open := opened(samples, dep, down, up.Add(time.Second))
+	d.t.add(dep+" hung (SIGSTOP): breaker opens", "during the hang", yes(open), open)
+	closed := closedAfter(samples, dep, up, time.Now())
+	obs := "never"
+	if closed >= 0 {
+		obs = ms(closed)
+	}
+	d.t.add(dep+" hung (SIGSTOP): breaker closes", fmt.Sprintf("<= %s after SIGCONT", breakerCloseBy), obs, closed >= 0 && closed <= breakerCloseBy)
+	if dep != "redis" {
+		return
+	}
+	// Reads of stored items during the hang: the cache is bypassed, PostgreSQL answers.
+	var gets, served int
+	for _, r := range all {
+		if r.method == "GET" && r.start.After(down) && r.start.Before(up) {
+			gets++
+			if r.status == 200 {
+				served++
 			}
-			t.add("redis hung (SIGSTOP): reads served from PostgreSQL", "every GET 200", fmt.Sprintf("%d of %d", served, gets), gets > 0 && served == gets)
 		}
 	}
+	d.t.add("redis hung (SIGSTOP): reads served from PostgreSQL", "every GET 200", fmt.Sprintf("%d of %d", served, gets), gets > 0 && served == gets)
+}
 
-	// SIGTERM: the relay, the publisher and the consumer stop within the shutdown budget.
+// sigterm stops the service: the relay, the publisher and the consumer stop within the
+// shutdown budget.
+func (d *eventsDrill) sigterm() {
 	shutdown, err := time.ParseDuration(os.Getenv("SHUTDOWN_TIMEOUT"))
 	if err != nil {
 		fatalf("SHUTDOWN_TIMEOUT must be set: %v", err)
 	}
-	sigterm := time.Now()
-	exitErr := svc.signal(syscall.SIGTERM, 30*time.Second)
-	took := time.Since(sigterm)
-	obs = "exit 0"
+	start := time.Now()
+	exitErr := d.svc.signal(syscall.SIGTERM, 30*time.Second)
+	took := time.Since(start)
+	obs := "exit 0"
 	if exitErr != nil {
 		obs = exitErr.Error()
 	}
-	t.add("events service: SIGTERM exits cleanly", fmt.Sprintf("exit 0 within SHUTDOWN_TIMEOUT %s + 1s", shutdown),
+	d.t.add("events service: SIGTERM exits cleanly", fmt.Sprintf("exit 0 within SHUTDOWN_TIMEOUT %s + 1s", shutdown),
 		fmt.Sprintf("%s after %s", obs, ms(took)), exitErr == nil && took <= shutdown+time.Second)
-}
-
-// burst makes hungWrites concurrent POSTs of kind and adds the row: every one 201 within
-// writeBound.
-func burst(svc *service, rec *recorder, kind string, t *table, check string) {
-	var wg sync.WaitGroup
-	for i := range hungWrites {
-		wg.Go(func() { rec.add(svc.post(kind, i)) })
-	}
-	wg.Wait()
-	var created, inTime int
-	var slowest time.Duration
-	for _, r := range kindOf(rec.all(), kind) {
-		if r.status == 201 {
-			created++
-			if r.took() <= writeBound {
-				inTime++
-			}
-		}
-		slowest = max(slowest, r.took())
-	}
-	t.add(check, fmt.Sprintf("%d of %d within %s", hungWrites, hungWrites, writeBound),
-		fmt.Sprintf("%d 201s, %d within %s; slowest %s", created, inTime, writeBound, ms(slowest)), inTime == hungWrites)
 }
 
 // pending is the outbox's pending events on /metrics (summed over series), and whether the
