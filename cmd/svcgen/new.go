@@ -111,6 +111,7 @@ func runNew(cmd *cobra.Command, o *newOptions) error {
 	res, err := generator.New(cmd.Context(), catalog, generator.NewOptions{
 		Spec: spec, Dir: filepath.Clean(dir), Templates: o.templates,
 		Force: o.force, DryRun: o.dryRun, Tidy: !o.noTidy, Progress: o.streams.ErrOut,
+		Checkpoint: testCheckpoint(o.streams),
 	})
 	if err != nil {
 		return err
