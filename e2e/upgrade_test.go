@@ -160,6 +160,12 @@ func TestKillDuringAddLeavesNothingBehind(t *testing.T) {
 		if left := scratch(t, dir); len(left) > 0 {
 			t.Errorf("killed at checkpoint %d (%s), then regen: left %v", n, strings.TrimSpace(string(out)), left)
 		}
+		// The interrupted change completes when run again.
+		if out, code := svcgenExit(t, "add", "redis", "kafka", "--no-tidy", "-C", dir); code != 0 {
+			t.Errorf("killed at checkpoint %d, add redis kafka again: exit %d\n%s", n, code, out)
+		} else if out, code := svcgenExit(t, "regen", "--check", "-C", dir); code != 0 {
+			t.Errorf("killed at checkpoint %d, add again, then regen --check: exit %d\n%s", n, code, out)
+		}
 		os.RemoveAll(dir)
 	}
 	if killed < 10 {
