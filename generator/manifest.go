@@ -121,6 +121,17 @@ func (m *Manifest) Marshal() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// recorded returns answers as a manifest records them: an optional group whose key is missing is
+// none (the manifest was written before the group existed, and the service has none of it).
+func (s Spec) recorded() Spec {
+	for _, g := range Groups {
+		if f := s.Field(g.Name); g.Optional && *f == "" {
+			*f = None
+		}
+	}
+	return s
+}
+
 // ReadManifest reads the manifest of the service in dir, of any format svcgen ever wrote. An
 // optional group whose key is missing reads as none: a manifest written before the group existed
 // says nothing about it, and a service that never had the group has none of it.
@@ -141,11 +152,7 @@ func ReadManifest(dir string) (*Manifest, error) {
 	if !slices.Contains(readableFormats, m.Format) {
 		return nil, fmt.Errorf("%s: format %d is not supported by svcgen %s (it reads formats %v): install a newer svcgen", ManifestName, m.Format, Version, readableFormats)
 	}
-	for _, g := range Groups {
-		if f := m.Answers.Field(g.Name); g.Optional && *f == "" {
-			*f = None
-		}
-	}
+	m.Answers = m.Answers.recorded()
 	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
 	return &m, nil
 }

@@ -387,7 +387,7 @@ func planPath(root *os.Root, path string, t File, rendered bool, m ManifestFile,
 		if source == BaseNone {
 			r := merge.Merge(nil, ours, t.Data, conflictLabels)
 			ch.Action, ch.New = Conflict, eol(r.Bytes)
-			ch.Reason = "edited, and neither the repository, nor a stored copy, nor today's templates have the bytes svcgen wrote, so there is no base to merge from: every difference is marked"
+			ch.Reason = "edited, and neither the repository, nor a stored copy, nor today's templates have the bytes svcgen wrote, so there is no base to merge from: every difference is marked (base: none)"
 			return ch, nil
 		}
 		r := merge.Merge(base, ours, t.Data, conflictLabels)

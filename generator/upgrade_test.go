@@ -241,6 +241,10 @@ func TestManifestWithoutAGroupReadsNone(t *testing.T) {
 	if m.Answers != spec {
 		t.Fatalf("answers %+v, want %+v", m.Answers, spec)
 	}
+	// The same manifest as an answer file (`new --answers svc/.svcgen.yaml`) reproduces the service.
+	if answers, err := ReadAnswers(filepath.Join(dir, ManifestName)); err != nil || answers != spec {
+		t.Fatalf("as an answer file: %+v, %v; want %+v", answers, err, spec)
+	}
 	plan, err := PlanRegen(c, m, m.Answers, dir, PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
