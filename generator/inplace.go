@@ -46,13 +46,8 @@ type pending struct{ tmp, target string }
 // is not cancelled, are they renamed over their targets and the deletions made. A failure in the
 // first phase removes the temporaries and leaves every file of the service as it was.
 //
-// checkpoint (may be nil) is called after each temporary file, rename and deletion.
-func applyInPlace(ctx context.Context, root *os.Root, changes []Change, checkpoint func(string)) error {
-	step := func(name string) {
-		if checkpoint != nil {
-			checkpoint(name)
-		}
-	}
+// step (may be nil) is the checkpoint called after each temporary file, rename and deletion.
+func applyInPlace(ctx context.Context, root *os.Root, changes []Change, step func(string)) error {
 	var staged []pending
 	discard := func() {
 		for _, p := range staged {
@@ -70,7 +65,7 @@ func applyInPlace(ctx context.Context, root *os.Root, changes []Change, checkpoi
 			return fmt.Errorf("%s: %w", c.Path, err)
 		}
 		staged = append(staged, pending{tmp: tmp, target: filepath.FromSlash(c.Path)})
-		step("wrote a temporary file for " + c.Path)
+		checkpoint(step, "wrote a temporary file for "+c.Path)
 	}
 	if err := ctx.Err(); err != nil {
 		discard()
@@ -82,7 +77,7 @@ func applyInPlace(ctx context.Context, root *os.Root, changes []Change, checkpoi
 			discard()
 			return fmt.Errorf("%s: %w", filepath.ToSlash(p.target), err)
 		}
-		step("renamed over " + filepath.ToSlash(p.target))
+		checkpoint(step, "renamed over "+filepath.ToSlash(p.target))
 	}
 	for _, c := range changes {
 		if c.Action != Delete {
@@ -96,21 +91,19 @@ func applyInPlace(ctx context.Context, root *os.Root, changes []Change, checkpoi
 			return fmt.Errorf("%s: %w", c.Path, err)
 		}
 		removeEmptyParents(root, rel)
-		step("deleted " + c.Path)
+		checkpoint(step, "deleted "+c.Path)
 	}
 	return nil
 }
 
 // writeAtomic replaces the file rel inside root with data: a temporary file beside it, then a
 // rename.
-func writeAtomic(root *os.Root, rel string, data []byte, mode fs.FileMode, checkpoint func(string)) error {
+func writeAtomic(root *os.Root, rel string, data []byte, mode fs.FileMode, step func(string)) error {
 	tmp, err := writeTemp(root, rel, data, mode)
 	if err != nil {
 		return err
 	}
-	if checkpoint != nil {
-		checkpoint("wrote a temporary file for " + rel)
-	}
+	checkpoint(step, "wrote a temporary file for "+rel)
 	if err := root.Rename(tmp, filepath.FromSlash(rel)); err != nil {
 		root.Remove(tmp) //nolint:errcheck // best effort
 		return err

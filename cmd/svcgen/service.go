@@ -172,9 +172,7 @@ func regenerate(cmd *cobra.Command, o *serviceOptions, svc *service, spec genera
 		fmt.Fprintf(o.streams.Out, "%s is in step with its answers: nothing written\n", spec.Name)
 	default:
 		printChanges(o.streams, res.Plan)
-		if n := len(res.Bases); n > 0 {
-			fmt.Fprintf(o.streams.Out, "kept svcgen's render of your edited files in %s (%d change%s): the base of the next merge; commit it with them\n", generator.BaseDir, n, plural(n))
-		}
+		printBases(o.streams, res.Bases)
 		fmt.Fprintf(o.streams.Out, "%s: %s\n", spec.Name, summary(res.Plan))
 	}
 	if conflicts := res.Conflicts(); len(conflicts) > 0 {
@@ -198,6 +196,25 @@ func regenerate(cmd *cobra.Command, o *serviceOptions, svc *service, spec genera
 		return &exitError{code: exitConflict, err: err}
 	}
 	return res.TidyErr
+}
+
+// printBases says what changed in the stored bases: svcgen's renders of the edited files, which
+// the next merge needs and nothing else keeps.
+func printBases(streams *IOStreams, bases []generator.Change) {
+	var written, removed int
+	for _, c := range bases {
+		if c.Action == generator.Delete {
+			removed++
+		} else {
+			written++
+		}
+	}
+	if written > 0 {
+		fmt.Fprintf(streams.Out, "kept svcgen's render of %d edited file%s in %s: the base of the next merge; commit it with your edits\n", written, plural(written), generator.BaseDir)
+	}
+	if removed > 0 {
+		fmt.Fprintf(streams.Out, "removed %d render%s from %s that no merge needs any more\n", removed, plural(removed), generator.BaseDir)
+	}
 }
 
 // printUpgrade says how the templates changed since the service was generated, if they did.
