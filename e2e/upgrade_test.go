@@ -40,8 +40,11 @@ var fullStack = []string{"--framework", "gin", "--database", "postgres", "--cach
 // conflict markers, each edited file is today's render plus the owner's line, the CRLF file is
 // still CRLF, `regen --check` passes and the service builds and vets. The service then takes
 // a second upgrade, a changed template overlay, whose bases come from the blobs of the stored
-// renders regen committed beside the edits.
+// renders regen committed beside the edits. It builds two svcgens and a service; -short skips it.
 func TestUpgradeFromAnEarlierSvcgenKeepsEveryEdit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds svcgen at an earlier commit and a full-stack service: skipped with -short")
+	}
 	requireGit(t)
 	oldBin := buildSvcgenAt(t, earlierCommit)
 	work := t.TempDir()
