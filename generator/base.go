@@ -101,6 +101,11 @@ func (f *baseFinder) find(path string, m ManifestFile) ([]byte, BaseSource) {
 	return nil, BaseNone
 }
 
+// InGitWorkTree reports whether dir is inside a git work tree (and git is installed).
+func InGitWorkTree(dir string) bool {
+	return openGit(dir) != nil
+}
+
 // gitRepo is the git work tree a service directory is in.
 type gitRepo struct{ dir string }
 
