@@ -135,6 +135,21 @@ func TestUpgradeBaseFromGitHistory(t *testing.T) {
 	upgradeMain(t, dir, BaseGitHistory, false)
 }
 
+// TestUpgradeBaseFromGitHistoryInAMonorepo: the same with the service in a subdirectory of the
+// repository, and its render committed before the manifest (a format 1 one) was rewritten.
+func TestUpgradeBaseFromGitHistoryInAMonorepo(t *testing.T) {
+	repo := t.TempDir()
+	dir := filepath.Join(repo, "services", "svc")
+	if _, err := New(t.Context(), regenCatalog(t, regenFS()), NewOptions{Spec: testSpec(), Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	asFormat1(t, dir)
+	write(t, repo, "README.md", "the monorepo\n")
+	commitAll(t, repo, "generated")
+	appendOwners(t, dir, mainPath)
+	upgradeMain(t, dir, BaseGitHistory, false)
+}
+
 // TestUpgradeBaseFromGitBlob: the manifest's blob id names the committed render.
 func TestUpgradeBaseFromGitBlob(t *testing.T) {
 	dir := generated(t, regenCatalog(t, regenFS()), testSpec())
