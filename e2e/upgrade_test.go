@@ -28,7 +28,7 @@ import (
 // earlierCommit is a commit of this repository six template changes back (request IDs,
 // middleware, the drain delay, 499s, the gofmt-clean rule, README): its svcgen writes format 1
 // manifests, with no blob ids and no template digest, and no .gitattributes.
-const earlierCommit = "f2e2e80"
+const earlierCommit = "f2e2e804050935fb11b0c3bd2a0d581e7a559f5d" // Merge branch 'openapi'
 
 // fullStack are the flags of the stack the upgrade scenarios generate.
 var fullStack = []string{"--framework", "gin", "--database", "postgres", "--cache", "redis", "--broker", "kafka", "--metrics", "prometheus", "--ci", "github", "--deploy", "kubernetes"}
@@ -484,7 +484,7 @@ func buildSvcgenAt(t *testing.T, commit string) string {
 	if out, err := archive.CombinedOutput(); err != nil {
 		t.Fatalf("git archive %s: %v\n%s", commit, err, out)
 	}
-	bin := filepath.Join(t.TempDir(), "svcgen-"+commit)
+	bin := filepath.Join(t.TempDir(), "svcgen-"+commit[:7])
 	build := exec.Command("go", "build", "-o", bin, "./cmd/svcgen")
 	build.Dir = src
 	build.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
