@@ -39,18 +39,31 @@ pgdata=$work/pg
 pgport=$(freeport)
 redis_port=$(freeport)
 drill_pid=
-# postmaster prints the cluster's postmaster PID (empty when it is not running).
+# postmaster prints the cluster's postmaster PID (empty when it is not running); children the PIDs
+# of a process's children (from /proc: procps may not be installed).
 postmaster() { head -1 "$pgdata/postmaster.pid" 2>/dev/null || true; }
+children() {
+  local f stat
+  for f in /proc/[0-9]*/stat; do
+    read -r stat <"$f" 2>/dev/null || continue
+    read -r _ ppid _ <<<"${stat##*) }"
+    if [ "$ppid" = "$1" ]; then f=${f#/proc/}; echo "${f%/stat}"; fi
+  done
+}
+# Hanging PostgreSQL stops the postmaster first (then it forks no new backend), then every process
+# it started; resuming goes the other way. The drill runs them through bash -c.
+pg_hang() { local pm; pm=$(postmaster); kill -STOP "$pm"; kill -STOP $(children "$pm") 2>/dev/null || true; }
+pg_resume() { local pm; pm=$(postmaster); kill -CONT $(children "$pm") 2>/dev/null || true; kill -CONT "$pm"; }
+export pgdata
+export -f postmaster children pg_hang pg_resume
 restore() {
   local code=$?
   if [ -n "$drill_pid" ]; then kill "$drill_pid" 2>/dev/null || true; fi
   for f in service.pid events-service.pid; do
     if [ -s "$work/$f" ]; then kill -9 "$(cat "$work/$f")" 2>/dev/null || true; fi
   done
-  local pm; pm=$(postmaster)
-  if [ -n "$pm" ]; then
-    pkill -CONT -P "$pm" 2>/dev/null || true
-    kill -CONT "$pm" 2>/dev/null || true
+  if [ -n "$(postmaster)" ]; then
+    pg_resume 2>/dev/null || true
     "${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgdata" stop -m immediate >/dev/null 2>&1 || true
   fi
   if [ -s "$work/redis.pid" ]; then
@@ -105,9 +118,6 @@ echo "settings: REQUEST_TIMEOUT=$REQUEST_TIMEOUT SHUTDOWN_TIMEOUT=$SHUTDOWN_TIME
 echo "breakers: open after 5 consecutive failures, half-open after 2s (DB_, REDIS_) or 1s (KAFKA_); RATE_LIMIT_RPS=0 (one client IP)"
 echo "servers: the drill's own PostgreSQL ($pgbin, port $pgport) and Redis (port $redis_port); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# Hanging PostgreSQL stops the postmaster first (it forks no new backend), then every process
-# it started; resuming goes the other way.
-pm='$(head -1 '"$pgdata"'/postmaster.pid)'
 "$work/drill" -bin "$work/drill-svc" -kafka-bin "$work/drill-svc-kafka" -dir "$work" \
   -redis-stop "redis-cli -p $redis_port shutdown nosave" \
   -redis-start "$redis_start" \
@@ -115,7 +125,6 @@ pm='$(head -1 '"$pgdata"'/postmaster.pid)'
   -redis-resume "kill -CONT \$(cat $work/redis.pid)" \
   -pg-stop "${as_pg[*]} $pgbin/pg_ctl -D $pgdata -w stop -m fast >/dev/null" \
   -pg-start "$pg_start" \
-  -pg-hang "kill -STOP $pm && pkill -STOP -P $pm" \
-  -pg-resume "pkill -CONT -P $pm; kill -CONT $pm" &
+  -pg-hang pg_hang -pg-resume pg_resume &
 drill_pid=$!
 wait "$drill_pid"
