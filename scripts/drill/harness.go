@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -104,15 +105,23 @@ func (s *service) start(ready func(code int, body string) bool) {
 // readyz200 is the readiness a service with every dependency up reaches.
 func readyz200(code int, _ string) bool { return code == 200 }
 
-// signal sends sig and waits for the exit, at most wait.
+// signal sends sig and waits for the exit, at most wait. A service still running then gets
+// SIGQUIT, so the Go runtime writes every goroutine's stack to its log (where it hangs), and
+// SIGKILL a second later.
 func (s *service) signal(sig syscall.Signal, wait time.Duration) error {
 	_ = s.cmd.Process.Signal(sig)
 	select {
 	case err := <-s.exited:
 		return err
 	case <-time.After(wait):
-		_ = s.cmd.Process.Kill()
-		return fmt.Errorf("did not exit within %s", wait)
+		_ = s.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-s.exited:
+		case <-time.After(time.Second):
+			_ = s.cmd.Process.Kill()
+			<-s.exited
+		}
+		return fmt.Errorf("did not exit within %s (goroutines in %s)", wait, filepath.Base(s.log))
 	}
 }
 
