@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -21,13 +22,16 @@ const metaFile = "component.yaml"
 
 // Component is one folder of templates and the metadata that says what it is.
 type Component struct {
-	Name        string   `yaml:"name"`
-	Group       string   `yaml:"group"` // "" for core
-	Description string   `yaml:"description"`
-	Default     bool     `yaml:"default"` // the group's choice under --yes
-	Requires    []string `yaml:"requires"`
-	Conflicts   []string `yaml:"conflicts"`
-	Modules     []string `yaml:"modules"` // Go modules the generated service requires; versions come from Versions
+	Name        string     `yaml:"name"`
+	Group       string     `yaml:"group"` // "" for core
+	Description string     `yaml:"description"`
+	Default     bool       `yaml:"default"` // the group's choice under --yes
+	Requires    []string   `yaml:"requires"`
+	Conflicts   []string   `yaml:"conflicts"`
+	Modules     []string   `yaml:"modules"`  // Go modules the generated service requires; versions come from Versions
+	Provides    []string   `yaml:"provides"` // capabilities (database, cache, events, ...) that requires may name
+	Order       int        `yaml:"order"`    // slot order: lower fills come first; ties go core, group order, name
+	Slots       []SlotDecl `yaml:"slots"`    // extension points this component's templates offer (core's)
 
 	// sources are the file systems holding the component's folder, lowest precedence first: the
 	// embedded templates, then an overlay that may override or add files by path.
@@ -83,10 +87,27 @@ func loadCatalog(base fs.FS, overlay fs.FS, baseVerified bool) (*Catalog, error)
 	if _, ok := c.byName[CoreComponent]; !ok {
 		return nil, errors.New("templates have no core component")
 	}
+	capabilities := map[string]bool{}
+	slotOwner := map[string]string{}
+	for _, n := range c.Names() {
+		comp := c.byName[n]
+		for _, p := range comp.Provides {
+			capabilities[p] = true
+		}
+		for _, s := range comp.Slots {
+			if prev, dup := slotOwner[s.Name]; dup {
+				return nil, fmt.Errorf("slot %q is declared by both %s and %s", s.Name, prev, n)
+			}
+			if !slotNameRE.MatchString(s.Name) {
+				return nil, fmt.Errorf("%s/%s: slot name %q is not valid: use lowercase words separated by dots (e.g. main.imports)", n, metaFile, s.Name)
+			}
+			slotOwner[s.Name] = n
+		}
+	}
 	for _, comp := range c.byName {
 		for _, r := range slices.Concat(comp.Requires, comp.Conflicts) {
-			if _, ok := c.byName[r]; !ok {
-				return nil, fmt.Errorf("component %s names unknown component %q in requires/conflicts", comp.Name, r)
+			if _, ok := c.byName[r]; !ok && !capabilities[r] {
+				return nil, fmt.Errorf("component %s names unknown component or capability %q in requires/conflicts", comp.Name, r)
 			}
 		}
 	}
@@ -190,23 +211,42 @@ func (c *Catalog) Default(group string) string {
 	return None
 }
 
-// CheckRelations reports components whose requirements are not enabled or that conflict.
+// CheckRelations reports components whose requirements are not enabled or that conflict. A
+// requirement or conflict may name a component or a capability (provides:), which any enabled
+// component other than the one naming it satisfies.
 func (c *Catalog) CheckRelations(enabled []string) error {
 	var errs []error
+	has := func(self, want string) bool {
+		return slices.ContainsFunc(enabled, func(n string) bool {
+			comp, ok := c.byName[n]
+			return n == want || n != self && ok && slices.Contains(comp.Provides, want)
+		})
+	}
 	for _, name := range enabled {
 		comp := c.byName[name]
 		for _, r := range comp.Requires {
-			if !slices.Contains(enabled, r) {
+			if !has(name, r) {
 				errs = append(errs, fmt.Errorf("component %s requires %s", name, r))
 			}
 		}
 		for _, x := range comp.Conflicts {
-			if slices.Contains(enabled, x) {
+			if has(name, x) {
 				errs = append(errs, fmt.Errorf("component %s conflicts with %s", name, x))
 			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// slotNameRE is the form of slot names: lowercase words separated by dots.
+var slotNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)
+
+// groupIndex is a group's place in prompt order; core's empty group and unknown groups sort last.
+func (c *Catalog) groupIndex(group string) int {
+	if i := slices.IndexFunc(Groups, func(g Group) bool { return g.Name == group }); i >= 0 {
+		return i
+	}
+	return len(Groups)
 }
 
 // files lists the component's template files (paths relative to its folder, slash-separated,

@@ -36,7 +36,9 @@ type Data struct {
 	Metrics          string
 	CI               string
 	Deploy           string
-	With             map[string]bool // every catalog component, true when enabled
+	With             map[string]bool   // every catalog component, true when enabled
+	Provides         map[string]bool   // every capability a catalog component provides, true when an enabled one does
+	Choice           map[string]string // every group's choice; a many group's choices comma-joined
 	GoVersion        string
 	Tools            ToolVersions
 	Requires         []Module
@@ -53,6 +55,9 @@ func funcMap() template.FuncMap {
 	delete(fm, "env")
 	delete(fm, "expandenv")
 	fm["goident"] = goIdent
+	for name, f := range slotFuncs() {
+		fm[name] = f
+	}
 	return fm
 }
 
@@ -89,10 +94,22 @@ func NewData(s Spec, c *Catalog) (Data, []*Component, error) {
 	if err != nil {
 		return Data{}, nil, err
 	}
+	provides := map[string]bool{}
+	for _, n := range c.Names() {
+		comp, _ := c.Component(n)
+		for _, p := range comp.Provides {
+			provides[p] = provides[p] || with[n]
+		}
+	}
+	choice := map[string]string{}
+	for _, g := range Groups {
+		choice[g.Name] = s.Get(g.Name)
+	}
 	return Data{
 		Name: s.Name, Module: s.Module, Framework: s.Framework, Database: s.Database,
 		Cache: s.Cache, Broker: s.Broker, Metrics: s.Metrics, CI: s.CI, Deploy: s.Deploy,
-		With: with, GoVersion: GoVersion, Tools: Tools, Requires: reqs, GeneratorVersion: Version,
+		With: with, Provides: provides, Choice: choice,
+		GoVersion: GoVersion, Tools: Tools, Requires: reqs, GeneratorVersion: Version,
 	}, comps, nil
 }
 
@@ -119,19 +136,29 @@ func Render(s Spec, c *Catalog) ([]File, error) {
 			return nil, err
 		}
 		for _, p := range paths {
-			jobs = append(jobs, job{comp.Name, p, srcs[p]})
+			if !isPartial(p) {
+				jobs = append(jobs, job{comp.Name, p, srcs[p]})
+			}
 		}
+	}
+	slots, err := newSlotEngine(c, comps, funcMap())
+	if err != nil {
+		return nil, err
 	}
 	results := make([]File, len(jobs))
 	errs := make([]error, len(jobs))
-	funcs := funcMap() // read-only after creation, safe to share
 	inParallel(len(jobs), runtime.GOMAXPROCS(0), func() func(int) {
 		// Templates made with set.New share set's functions; giving each its own copy of
-		// sprig's ~200 functions was a third of render's allocations. Every worker has its
-		// own set, so parsing never shares state across goroutines; names are unique.
-		set := template.New("").Option("missingkey=error").Funcs(funcs)
+		// sprig's ~200 functions was a third of render's allocations. Every worker clones the
+		// set of partials once and binds its own slot functions to the clone, so parsing never
+		// shares state across goroutines; names are unique.
+		set, err := slots.bind()
 		return func(i int) {
-			results[i], errs[i] = renderOne(set, jobs[i].comp, jobs[i].path, jobs[i].src, data)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			results[i], errs[i] = renderOne(set, slots, jobs[i].comp, jobs[i].path, jobs[i].src, data)
 		}
 	})
 
@@ -154,7 +181,7 @@ func Render(s Spec, c *Catalog) ([]File, error) {
 	return out, nil
 }
 
-func renderOne(set *template.Template, component, src string, from source, data Data) (File, error) {
+func renderOne(set *template.Template, slots *slotEngine, component, src string, from source, data Data) (File, error) {
 	name := component + "/" + src // how errors name the template
 	raw, err := fs.ReadFile(from.fsys, src)
 	if err != nil {
@@ -165,10 +192,17 @@ func renderOne(set *template.Template, component, src string, from source, data 
 		return File{}, fmt.Errorf("template %s: %w", name, err)
 	}
 	body := raw
+	clean := from.verified
 	if strings.HasSuffix(src, ".tmpl") {
 		t, err := set.New(name).Parse(string(raw))
 		if err != nil {
 			return File{}, err // text/template names the template and line
+		}
+		if t.Tree != nil {
+			if err := slots.checkCalls(name, t.Tree); err != nil {
+				return File{}, err
+			}
+			clean = clean && !callsSlot(t.Tree)
 		}
 		var buf bytes.Buffer
 		if err := t.Execute(&buf, data); err != nil {
@@ -181,7 +215,7 @@ func renderOne(set *template.Template, component, src string, from source, data 
 		}
 	}
 	if strings.HasSuffix(target, ".go") {
-		if body, err = formatGo(body, from.verified); err != nil {
+		if body, err = formatGo(body, clean); err != nil {
 			return File{}, fmt.Errorf("template %s renders invalid Go: %w", name, err)
 		}
 	}

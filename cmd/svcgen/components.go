@@ -16,6 +16,7 @@ type componentsOptions struct {
 	streams   *IOStreams
 	dir       string
 	templates string
+	slots     bool
 }
 
 func newComponentsCmd(streams *IOStreams) *cobra.Command {
@@ -24,12 +25,14 @@ func newComponentsCmd(streams *IOStreams) *cobra.Command {
 		Use:   "components",
 		Short: "List every group, its choices and what they are",
 		Long: `List every group of choices and its components with a one-line description.
-Inside a generated service (or with -C DIR) the enabled components are marked with *.`,
+Inside a generated service (or with -C DIR) the enabled components are marked with *.
+With --slots, list the slots (extension points) components fill instead: docs/templates.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return runComponents(o) },
 	}
 	cmd.Flags().StringVarP(&o.dir, "dir", "C", ".", "service directory whose enabled components to mark")
 	cmd.Flags().StringVar(&o.templates, "templates", "", "directory of template overlays to include")
+	cmd.Flags().BoolVar(&o.slots, "slots", false, "list the declared slots (extension points) and what each is for")
 	return cmd
 }
 
@@ -57,6 +60,12 @@ func runComponents(o *componentsOptions) error {
 		return " "
 	}
 	w := tabwriter.NewWriter(o.streams.Out, 0, 4, 2, ' ', 0)
+	if o.slots {
+		for _, s := range catalog.Slots() {
+			fmt.Fprintf(w, "%s\t%s\n", s.Name, s.Description)
+		}
+		return w.Flush()
+	}
 	core, _ := catalog.Component(generator.CoreComponent)
 	fmt.Fprintf(w, "core (always on)\n  %s\t%s\t%s\n", mark(answers != nil), core.Name, core.Description)
 	for _, g := range generator.Groups {

@@ -42,3 +42,10 @@ func TestCompletion(t *testing.T) {
 		}
 	}
 }
+
+func TestComponentsListsSlots(t *testing.T) {
+	code, out, _ := runCLI(t, "components", "--slots")
+	if code != 0 || !regexpMatch(`(?m)^main\.imports\s+import lines`, out) || !strings.Contains(out, "server.routes") {
+		t.Errorf("components --slots: exit %d\n%s", code, out)
+	}
+}
