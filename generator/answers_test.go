@@ -56,11 +56,11 @@ func TestReadAnswersForLeavesUnsetKeysUnset(t *testing.T) {
 	for content, want := range map[string]Spec{
 		"":                                {},
 		"# nothing yet\n":                 {},
-		"name: svc\ncache: redis\n":       {Name: "svc", Cache: "redis"},
-		"framework: echo\ndatabase: none": {Framework: "echo", Database: None},
+		"name: svc\ncache: redis\n":       NewSpec("svc", "", map[string]string{"cache": "redis"}),
+		"framework: echo\ndatabase: none": NewSpec("", "", map[string]string{"framework": "echo", "database": None}),
 	} {
 		s, err := ReadAnswersFor(writeAnswers(t, content), c)
-		if err != nil || s != want {
+		if err != nil || !s.Equal(want) {
 			t.Errorf("%q: %+v, %v; want %+v", content, s, err, want)
 		}
 	}

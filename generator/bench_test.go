@@ -13,10 +13,10 @@ import (
 func benchSpec(b *testing.B, c *Catalog, core bool) Spec {
 	b.Helper()
 	s := Spec{Name: "bench-svc", Module: "example.com/bench-svc"}
-	for _, g := range Groups {
-		*s.Field(g.Name) = c.Choices(g.Name)[0]
+	for _, g := range c.Groups() {
+		s = s.With(g.Name, c.Choices(g.Name)[0])
 		if core && g.Optional {
-			*s.Field(g.Name) = None
+			s = s.With(g.Name, None)
 		}
 	}
 	if err := s.Validate(c); err != nil {

@@ -23,7 +23,8 @@ const metaFile = "component.yaml"
 // Component is one folder of templates and the metadata that says what it is.
 type Component struct {
 	Name        string     `yaml:"name"`
-	Group       string     `yaml:"group"` // "" for core
+	GroupDecl   groupDecl  `yaml:"group"` // the group's name, or a block declaring the group
+	Group       string     `yaml:"-"`     // the group's name; "" for core
 	Description string     `yaml:"description"`
 	Default     bool       `yaml:"default"` // the group's choice under --yes
 	Requires    []string   `yaml:"requires"`
@@ -32,6 +33,7 @@ type Component struct {
 	Provides    []string   `yaml:"provides"` // capabilities (database, cache, events, ...) that requires may name
 	Order       int        `yaml:"order"`    // slot order: lower fills come first; ties go core, group order, name
 	Slots       []SlotDecl `yaml:"slots"`    // extension points this component's templates offer (core's)
+	Groups      []Group    `yaml:"groups"`   // groups declared here (core's: svcgen's own, in prompt order)
 
 	// sources are the file systems holding the component's folder, lowest precedence first: the
 	// embedded templates, then an overlay that may override or add files by path.
@@ -49,6 +51,11 @@ type source struct {
 // Catalog is the set of components available to render, read from templates' metadata.
 type Catalog struct {
 	byName map[string]*Component
+	// groups are the declared groups; groupFrom says where each was declared first (for
+	// errors), groupOrder lists them in prompt order.
+	groups     map[string]*Group
+	groupFrom  map[string]string
+	groupOrder []string
 	// roots are the template trees the catalog was read from, lowest precedence first (the
 	// embedded templates, then the overlay); Digest hashes them.
 	roots  []fs.FS
@@ -63,7 +70,7 @@ func LoadCatalog(base fs.FS, overlay fs.FS) (*Catalog, error) {
 }
 
 func loadCatalog(base fs.FS, overlay fs.FS, baseVerified bool) (*Catalog, error) {
-	c := &Catalog{byName: map[string]*Component{}}
+	c := &Catalog{byName: map[string]*Component{}, groups: map[string]*Group{}, groupFrom: map[string]string{}}
 	c.digest = sync.OnceValues(c.computeDigest)
 	for i, fsys := range []fs.FS{base, overlay} {
 		if fsys == nil {
@@ -86,6 +93,22 @@ func loadCatalog(base fs.FS, overlay fs.FS, baseVerified bool) (*Catalog, error)
 	}
 	if _, ok := c.byName[CoreComponent]; !ok {
 		return nil, errors.New("templates have no core component")
+	}
+	for _, n := range slices.Concat([]string{CoreComponent}, c.Names()) {
+		comp := c.byName[n]
+		for _, g := range comp.Groups {
+			if err := c.declareGroup(n+"/"+metaFile, g); err != nil {
+				return nil, err
+			}
+		}
+		if comp.GroupDecl.decl != nil {
+			if err := c.declareGroup(n+"/"+metaFile, *comp.GroupDecl.decl); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := c.finishGroups(); err != nil {
+		return nil, err
 	}
 	capabilities := map[string]bool{}
 	slotOwner := map[string]string{}
@@ -141,10 +164,9 @@ func (c *Catalog) addFolder(src source, dir string) error {
 	if comp.Name != dir {
 		return fmt.Errorf("%s/%s: name %q must equal the folder name", dir, metaFile, comp.Name)
 	}
-	if comp.Group != "" {
-		if _, ok := GroupByName(comp.Group); !ok {
-			return fmt.Errorf("%s/%s: unknown group %q", dir, metaFile, comp.Group)
-		}
+	comp.Group = comp.GroupDecl.name
+	if comp.Name == CoreComponent && comp.Group != "" {
+		return fmt.Errorf("%s/%s: core belongs to no group", dir, metaFile)
 	}
 	if comp.Name == None {
 		return fmt.Errorf("%s: %q is reserved", dir, None)
@@ -171,44 +193,6 @@ func (c *Catalog) Names() []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-// InGroup returns the components of a group, sorted by name.
-func (c *Catalog) InGroup(group string) []*Component {
-	var out []*Component
-	for _, n := range c.Names() {
-		if comp := c.byName[n]; comp.Group == group {
-			out = append(out, comp)
-		}
-	}
-	return out
-}
-
-// Choices lists the allowed values of a group: its components, then "none" when optional.
-func (c *Catalog) Choices(group string) []string {
-	var out []string
-	for _, comp := range c.InGroup(group) {
-		out = append(out, comp.Name)
-	}
-	if g, ok := GroupByName(group); ok && g.Optional {
-		out = append(out, None)
-	}
-	return out
-}
-
-// Default returns the group's default choice: the component marked default, else the first
-// component of a required group, else none.
-func (c *Catalog) Default(group string) string {
-	comps := c.InGroup(group)
-	for _, comp := range comps {
-		if comp.Default {
-			return comp.Name
-		}
-	}
-	if g, ok := GroupByName(group); ok && !g.Optional && len(comps) > 0 {
-		return comps[0].Name
-	}
-	return None
 }
 
 // CheckRelations reports components whose requirements are not enabled or that conflict. A
@@ -241,14 +225,6 @@ func (c *Catalog) CheckRelations(enabled []string) error {
 // slotNameRE is the form of slot names: lowercase words separated by dots.
 var slotNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)
 
-// groupIndex is a group's place in prompt order; core's empty group and unknown groups sort last.
-func (c *Catalog) groupIndex(group string) int {
-	if i := slices.IndexFunc(Groups, func(g Group) bool { return g.Name == group }); i >= 0 {
-		return i
-	}
-	return len(Groups)
-}
-
 // files lists the component's template files (paths relative to its folder, slash-separated,
 // sorted) with the source that wins for each: the last source that has the path.
 func (comp *Component) files() ([]string, map[string]source, error) {
@@ -274,4 +250,12 @@ func (comp *Component) files() ([]string, map[string]source, error) {
 	}
 	sort.Strings(paths)
 	return paths, owner, nil
+}
+
+// Provided reports whether an enabled component of s provides capability.
+func (c *Catalog) Provided(s Spec, capability string) bool {
+	return slices.ContainsFunc(c.Enabled(s), func(n string) bool {
+		comp, ok := c.byName[n]
+		return ok && slices.Contains(comp.Provides, capability)
+	})
 }

@@ -63,7 +63,7 @@ func TestOverlayOverridesAndAdds(t *testing.T) {
 		t.Errorf("overlay component not listed: %s", got)
 	}
 	s := testSpec()
-	s.Metrics = "audit"
+	s = s.With("metrics", "audit")
 	files, err := Render(s, c)
 	if err != nil {
 		t.Fatal(err)

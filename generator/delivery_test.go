@@ -32,7 +32,7 @@ func TestDeliveryComponents(t *testing.T) {
 	for _, ci := range c.Choices("ci") {
 		for _, deploy := range c.Choices("deploy") {
 			s := Spec{Name: "svc", Module: "svc"}.WithDefaults(c)
-			s.CI, s.Deploy = ci, deploy
+			s = s.With("ci", ci).With("deploy", deploy)
 			files, err := Render(s, c)
 			if err != nil {
 				t.Fatalf("ci %s, deploy %s: %v", ci, deploy, err)
@@ -68,7 +68,7 @@ func TestDeliveryFilesUseTheGoModVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := Spec{Name: "svc", Module: "svc"}.WithDefaults(c)
-	s.CI = "gitlab"
+	s = s.With("ci", "gitlab")
 	files, err := Render(s, c)
 	if err != nil {
 		t.Fatal(err)

@@ -93,7 +93,7 @@ func New(ctx context.Context, c *Catalog, opts NewOptions) (*NewResult, error) {
 		return nil, err
 	}
 	if opts.DryRun {
-		res.Manifest = NewManifest(opts.Spec, digest, overlay, files)
+		res.Manifest = NewManifest(c, opts.Spec, digest, overlay, files)
 		return res, nil
 	}
 	stage, err := NewStage(opts.Dir)
@@ -121,7 +121,7 @@ func New(ctx context.Context, c *Catalog, opts NewOptions) (*NewResult, error) {
 			return nil, err
 		}
 	}
-	res.Manifest = NewManifest(opts.Spec, digest, overlay, files)
+	res.Manifest = NewManifest(c, opts.Spec, digest, overlay, files)
 	raw, err := res.Manifest.Marshal()
 	if err != nil {
 		return nil, err

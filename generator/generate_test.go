@@ -48,7 +48,7 @@ func TestNewWritesFilesAndManifest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Answers != testSpec() || m.Generator != Version || m.Format != ManifestFormat {
+	if !m.Answers.Equal(testSpec()) || m.Generator != Version || m.Format != ManifestFormat {
 		t.Errorf("manifest header: %+v", m)
 	}
 	files := listTree(t, dir)
@@ -113,7 +113,7 @@ func TestNewIntoEmptyExistingDir(t *testing.T) {
 func TestNewWritesNothingOnBadInputOrDryRunOrCancel(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "svc")
-	if _, err := newInto(t, dir, func(o *NewOptions) { o.Spec.Framework = "nope" }); err == nil {
+	if _, err := newInto(t, dir, func(o *NewOptions) { o.Spec = o.Spec.With("framework", "nope") }); err == nil {
 		t.Fatal("invalid spec accepted")
 	}
 	res, err := newInto(t, dir, func(o *NewOptions) { o.DryRun = true })
@@ -151,13 +151,13 @@ func TestAnswersFileAndManifestAreInterchangeable(t *testing.T) {
 	if _, err := newInto(t, dir, nil); err != nil {
 		t.Fatal(err)
 	}
-	s, err := ReadAnswers(filepath.Join(dir, ManifestName))
-	if err != nil || s != testSpec() {
+	s, err := ReadAnswersFor(filepath.Join(dir, ManifestName), testCatalog(t))
+	if err != nil || !s.Equal(testSpec()) {
 		t.Fatalf("manifest as answers: %+v, %v", s, err)
 	}
 	bad := filepath.Join(t.TempDir(), "a.yaml")
 	os.WriteFile(bad, []byte("name: x\ndatabse: postgres\n"), 0o644)
-	_, err = ReadAnswers(bad)
+	_, err = ReadAnswersFor(bad, testCatalog(t))
 	if err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "databse") || !strings.Contains(err.Error(), "database") {
 		t.Fatalf("unknown key: err = %v", err)
 	}

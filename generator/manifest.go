@@ -86,9 +86,9 @@ func Hash(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// NewManifest records files as written.
-func NewManifest(s Spec, digest, templates string, files []File) *Manifest {
-	m := &Manifest{Format: ManifestFormat, Generator: Version, TemplateDigest: digest, Answers: s, Templates: templates}
+// NewManifest records files as written, with the answers in the catalog's group order.
+func NewManifest(c *Catalog, s Spec, digest, templates string, files []File) *Manifest {
+	m := &Manifest{Format: ManifestFormat, Generator: Version, TemplateDigest: digest, Answers: s.recorded(c), Templates: templates}
 	for _, f := range files {
 		m.Files = append(m.Files, entryFor(f.Path, f.Component, f.Data))
 	}
@@ -121,20 +121,10 @@ func (m *Manifest) Marshal() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// recorded returns answers as a manifest records them: an optional group whose key is missing is
-// none (the manifest was written before the group existed, and the service has none of it).
-func (s Spec) recorded() Spec {
-	for _, g := range Groups {
-		if f := s.Field(g.Name); g.Optional && *f == "" {
-			*f = None
-		}
-	}
-	return s
-}
-
 // ReadManifest reads the manifest of the service in dir, of any format svcgen ever wrote. An
-// optional group whose key is missing reads as none: a manifest written before the group existed
-// says nothing about it, and a service that never had the group has none of it.
+// optional group whose key is missing reads as none (Validate, Catalog.Enabled, the template
+// data): a manifest written before the group existed says nothing about it, and a service that
+// never had the group has none of it. The next manifest written records it.
 func ReadManifest(dir string) (*Manifest, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, ManifestName))
 	if errors.Is(err, os.ErrNotExist) {
@@ -152,7 +142,6 @@ func ReadManifest(dir string) (*Manifest, error) {
 	if !slices.Contains(readableFormats, m.Format) {
 		return nil, fmt.Errorf("%s: format %d is not supported by svcgen %s (it reads formats %v): install a newer svcgen", ManifestName, m.Format, Version, readableFormats)
 	}
-	m.Answers = m.Answers.recorded()
 	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
 	return &m, nil
 }

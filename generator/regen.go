@@ -155,8 +155,8 @@ func PlanRegen(c *Catalog, old *Manifest, spec Spec, dir string, opts PlanOption
 
 func planRegen(c *Catalog, old *Manifest, spec Spec, dir string, opts PlanOptions) (*Plan, *regenState, error) {
 	for _, name := range opts.Only {
-		if !slices.Contains(spec.Components(), name) {
-			return nil, nil, fmt.Errorf("component %q is not part of this service: it has %s", name, strings.Join(spec.Components(), ", "))
+		if !slices.Contains(c.Enabled(spec), name) {
+			return nil, nil, fmt.Errorf("component %q is not part of this service: it has %s", name, strings.Join(c.Enabled(spec), ", "))
 		}
 	}
 	files, err := Render(spec, c)
@@ -508,7 +508,7 @@ func Regen(ctx context.Context, c *Catalog, old *Manifest, opts RegenOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	res.Manifest = &Manifest{Format: ManifestFormat, Generator: Version, TemplateDigest: digest, Answers: opts.Spec, Templates: templates, Files: entries}
+	res.Manifest = &Manifest{Format: ManifestFormat, Generator: Version, TemplateDigest: digest, Answers: opts.Spec.recorded(c), Templates: templates, Files: entries}
 	raw, err := res.Manifest.Marshal()
 	if err != nil {
 		return nil, err

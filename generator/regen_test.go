@@ -18,7 +18,7 @@ import (
 // go.mod with requirements and a Makefile.
 func regenFS() fstest.MapFS {
 	fsys := testFS()
-	fsys["core/component.yaml"] = &fstest.MapFile{Data: []byte("name: core\ndescription: always on\nmodules: [golang.org/x/time]\n")}
+	fsys["core/component.yaml"] = &fstest.MapFile{Data: []byte("name: core\ndescription: always on\nmodules: [golang.org/x/time]\n" + testGroups)}
 	fsys["core/cmd/__name__/main.go.tmpl"] = &fstest.MapFile{Data: []byte(mainTmpl)}
 	fsys["core/go.mod.tmpl"] = &fstest.MapFile{Data: []byte(goModTmpl)}
 	fsys["core/Makefile"] = &fstest.MapFile{Data: []byte("build:\n\tgo build ./...\n\ntest:\n\tgo test ./...\n")}
@@ -33,7 +33,7 @@ import "fmt"
 
 func main() {
 	fmt.Println("starting {{ .Name }}")
-	fmt.Println("framework {{ .Framework }}")
+	fmt.Println("framework {{ .Choice.framework }}")
 {{- if .With.redis }}
 	fmt.Println("cache redis")
 {{- end }}
@@ -222,7 +222,7 @@ func TestRegenAddComponentMergesEditsAndWiresItIn(t *testing.T) {
 	if e.SHA256 != Hash(byPath(rendered)[mainPath].Data) {
 		t.Error("manifest hash of a merged file is not the hash of its render")
 	}
-	if m.Answers != testSpec() {
+	if !m.Answers.Equal(testSpec()) {
 		t.Errorf("answers not recorded: %+v", m.Answers)
 	}
 	if _, ok := m.Lookup("internal/mine/mine.go"); ok {
@@ -422,7 +422,7 @@ func TestRegenRejectsInvalidAnswersWritingNothing(t *testing.T) {
 	dir := generated(t, c, noCache())
 	old, _ := ReadManifest(dir)
 	spec := noCache()
-	spec.Cache = "memcached"
+	spec = spec.With("cache", "memcached")
 	if _, err := Regen(context.Background(), c, old, RegenOptions{Dir: dir, Spec: spec}); err == nil || !strings.Contains(err.Error(), "memcached") {
 		t.Errorf("err = %v", err)
 	}

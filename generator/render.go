@@ -2,6 +2,7 @@ package generator
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"go/format"
 	"go/parser"
@@ -29,13 +30,6 @@ type File struct {
 type Data struct {
 	Name             string
 	Module           string
-	Framework        string
-	Database         string
-	Cache            string
-	Broker           string
-	Metrics          string
-	CI               string
-	Deploy           string
 	With             map[string]bool   // every catalog component, true when enabled
 	Provides         map[string]bool   // every capability a catalog component provides, true when an enabled one does
 	Choice           map[string]string // every group's choice; a many group's choices comma-joined
@@ -82,7 +76,7 @@ func NewData(s Spec, c *Catalog) (Data, []*Component, error) {
 	for _, n := range c.Names() {
 		with[n] = false
 	}
-	for _, n := range s.Components() {
+	for _, n := range c.Enabled(s) {
 		comp, ok := c.Component(n)
 		if !ok {
 			return Data{}, nil, fmt.Errorf("unknown component %q", n)
@@ -102,13 +96,11 @@ func NewData(s Spec, c *Catalog) (Data, []*Component, error) {
 		}
 	}
 	choice := map[string]string{}
-	for _, g := range Groups {
-		choice[g.Name] = s.Get(g.Name)
+	for _, g := range c.groupOrder {
+		choice[g] = cmp.Or(s.Get(g), None)
 	}
 	return Data{
-		Name: s.Name, Module: s.Module, Framework: s.Framework, Database: s.Database,
-		Cache: s.Cache, Broker: s.Broker, Metrics: s.Metrics, CI: s.CI, Deploy: s.Deploy,
-		With: with, Provides: provides, Choice: choice,
+		Name: s.Name, Module: s.Module, With: with, Provides: provides, Choice: choice,
 		GoVersion: GoVersion, Tools: Tools, Requires: reqs, GeneratorVersion: Version,
 	}, comps, nil
 }

@@ -150,7 +150,7 @@ func TestTemplateRenderingToNothingProducesNoFile(t *testing.T) {
 		}
 	}
 	s := testSpec()
-	s.Framework = "echo"
+	s = s.With("framework", "echo")
 	files, _ = Render(s, c)
 	found := false
 	for _, f := range files {

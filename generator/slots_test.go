@@ -10,7 +10,7 @@ import (
 // gin, echo and redis.
 func slotFS() fstest.MapFS {
 	fsys := testFS()
-	fsys["core/component.yaml"] = &fstest.MapFile{Data: []byte("name: core\ndescription: always on\nslots:\n  - name: main.imports\n    description: imports\n  - name: main.wiring\n    description: wiring\n")}
+	fsys["core/component.yaml"] = &fstest.MapFile{Data: []byte("name: core\ndescription: always on\nslots:\n  - name: main.imports\n    description: imports\n  - name: main.wiring\n    description: wiring\n" + testGroups)}
 	fsys["core/cmd/__name__/main.go.tmpl"] = &fstest.MapFile{Data: []byte(`package main
 
 import (
@@ -147,7 +147,7 @@ func TestProvidesAndCapabilityRequirements(t *testing.T) {
 		t.Errorf("caps.txt = %q", got["caps.txt"])
 	}
 	s := testSpec()
-	s.Cache = None
+	s = s.With("cache", None)
 	if got, _ := renderFS(t, fsys, s); got["caps.txt"] != "cache=false framework=gin\n" {
 		t.Errorf("without redis: caps.txt = %q", got["caps.txt"])
 	}

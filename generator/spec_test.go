@@ -42,8 +42,8 @@ func TestValidateModule(t *testing.T) {
 func TestValidateNamesAllowedValues(t *testing.T) {
 	c := testCatalog(t)
 	s := testSpec()
-	s.Framework = "fiber"
-	s.Cache = "memcached"
+	s = s.With("framework", "fiber")
+	s = s.With("cache", "memcached")
 	err := s.Validate(c)
 	if err == nil {
 		t.Fatal("Validate accepted unknown values")
@@ -58,14 +58,14 @@ func TestValidateNamesAllowedValues(t *testing.T) {
 func TestDefaultsAndMissing(t *testing.T) {
 	c := testCatalog(t)
 	s := Spec{Name: "svc"}
-	if got := len(s.Missing()); got != len(Groups) {
-		t.Fatalf("Missing() = %v, want every group", s.Missing())
+	if got := len(s.Missing(c)); got != len(c.Groups()) {
+		t.Fatalf("Missing() = %v, want every group", s.Missing(c))
 	}
 	s = s.WithDefaults(c)
-	if s.Framework != "gin" || s.Cache != None || s.Module != "svc" {
+	if s.Get("framework") != "gin" || s.Get("cache") != None || s.Module != "svc" {
 		t.Fatalf("WithDefaults = %+v", s)
 	}
-	if m := s.Missing(); len(m) != 0 {
+	if m := s.Missing(c); len(m) != 0 {
 		t.Fatalf("Missing() after defaults = %v", m)
 	}
 	if err := s.Validate(c); err != nil {

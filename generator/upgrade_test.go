@@ -164,7 +164,7 @@ func TestUpgradeBaseFromGitBlob(t *testing.T) {
 func TestUpgradeBaseFromStoredCopy(t *testing.T) {
 	v1 := regenCatalog(t, regenFS())
 	spec := testSpec()
-	spec.Cache = None
+	spec = spec.With("cache", None)
 	dir := generated(t, v1, spec)
 	appendOwners(t, dir, mainPath)
 	res, _ := regen(t, v1, dir, testSpec(), nil)
@@ -242,7 +242,7 @@ func TestStoredBasesFollowTheFiles(t *testing.T) {
 func TestManifestWithoutAGroupReadsNone(t *testing.T) {
 	c := regenCatalog(t, regenFS())
 	spec := testSpec()
-	spec.Cache = None
+	spec = spec.With("cache", None)
 	dir := generated(t, c, spec)
 	raw := read(t, dir, ManifestName)
 	if !strings.Contains(raw, "  cache: none\n") {
@@ -253,11 +253,11 @@ func TestManifestWithoutAGroupReadsNone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Answers != spec {
+	if !m.Answers.recorded(c).Equal(spec) {
 		t.Fatalf("answers %+v, want %+v", m.Answers, spec)
 	}
 	// The same manifest as an answer file (`new --answers svc/.svcgen.yaml`) reproduces the service.
-	if answers, err := ReadAnswers(filepath.Join(dir, ManifestName)); err != nil || answers != spec {
+	if answers, err := ReadAnswersFor(filepath.Join(dir, ManifestName), c); err != nil || !answers.Equal(spec) {
 		t.Fatalf("as an answer file: %+v, %v; want %+v", answers, err, spec)
 	}
 	plan, err := PlanRegen(c, m, m.Answers, dir, PlanOptions{})
@@ -296,8 +296,8 @@ func TestReadManifestEveryReleasedFormat(t *testing.T) {
 			if m.Format != tc.format || m.Templates != tc.templates || len(m.Files) < 10 || (m.TemplateDigest != "") != tc.blobs {
 				t.Errorf("format %d, templates %q, %d files, digest %q", m.Format, m.Templates, len(m.Files), m.TemplateDigest)
 			}
-			if len(m.Answers.Missing()) != 0 {
-				t.Errorf("answers %+v lack %v", m.Answers, m.Answers.Missing())
+			if c := testCatalog(t); len(m.Answers.recorded(c).Missing(c)) != 0 {
+				t.Errorf("answers %+v lack %v", m.Answers, m.Answers.Missing(testCatalog(t)))
 			}
 			for _, f := range m.Files {
 				if len(f.SHA256) != 64 || (f.Blob != "") != tc.blobs || f.Component == "" {

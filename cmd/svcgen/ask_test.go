@@ -24,7 +24,7 @@ func askCatalog(t *testing.T) *generator.Catalog {
 		return &fstest.MapFile{Data: []byte("name: " + name + "\ngroup: " + group + "\ndescription: " + desc + "\n" + extra)}
 	}
 	c, err := generator.LoadCatalog(fstest.MapFS{
-		"core/component.yaml":           {Data: []byte("name: core\ndescription: skeleton\n")},
+		"core/component.yaml":           {Data: []byte("name: core\ndescription: skeleton\n" + coreGroups)},
 		"gin/component.yaml":            comp("gin", "framework", "Gin HTTP framework", "default: true\n"),
 		"echo/component.yaml":           comp("echo", "framework", "Echo v5 HTTP framework", ""),
 		"postgres/component.yaml":       comp("postgres", "database", "PostgreSQL via pgx", "default: true\n"),
@@ -42,6 +42,17 @@ func askCatalog(t *testing.T) *generator.Catalog {
 	}
 	return c
 }
+
+// coreGroups declares svcgen's groups, as the embedded core/component.yaml does.
+const coreGroups = `groups:
+  - {name: framework, title: HTTP framework, help: The HTTP framework the server is built on.}
+  - {name: database, title: Database, optional: true, together: true}
+  - {name: cache, title: Cache, optional: true, together: true}
+  - {name: broker, title: Message broker, optional: true, together: true}
+  - {name: metrics, title: Metrics, optional: true, together: true}
+  - {name: ci, title: CI system, optional: true, help: The CI configuration to generate.}
+  - {name: deploy, title: Deployment manifests, optional: true}
+`
 
 func askWith(t *testing.T, o *newOptions, spec generator.Spec, answers ...any) (generator.Spec, *prompt.Script, string, error) {
 	t.Helper()
@@ -61,9 +72,9 @@ func TestAskNewAsksEveryMissingAnswerInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := generator.Spec{Name: "orders-api", Module: "orders-api", Framework: "echo", Database: "mysql", Cache: "redis",
-		Broker: "none", Metrics: "prometheus", CI: "gitlab-ci", Deploy: "none"}
-	if spec != want {
+	want := generator.NewSpec("orders-api", "orders-api", map[string]string{"framework": "echo", "database": "mysql", "cache": "redis",
+		"broker": "none", "metrics": "prometheus", "ci": "gitlab-ci", "deploy": "none"})
+	if !spec.Equal(want) {
 		t.Errorf("spec = %+v\nwant   %+v", spec, want)
 	}
 	type q struct {
@@ -120,7 +131,7 @@ func equalAny(a, b any) bool {
 }
 
 func TestAskNewSkipsAnswersAlreadyGiven(t *testing.T) {
-	given := generator.Spec{Name: "billing", Framework: "gin", Database: "none", Metrics: "statsd", Deploy: "kubernetes"}
+	given := generator.NewSpec("billing", "", map[string]string{"framework": "gin", "database": "none", "metrics": "statsd", "deploy": "kubernetes"})
 	o := &newOptions{output: "out/billing", noTidy: true}
 	spec, script, out, err := askWith(t, o, given,
 		"example.com/billing", []string{"kafka"}, prompt.Enter, prompt.Enter)
@@ -140,9 +151,9 @@ func TestAskNewSkipsAnswersAlreadyGiven(t *testing.T) {
 	if d := script.Asked[1].Default.([]string); len(d) != 0 {
 		t.Errorf("components default %v: the given groups' defaults must not be checked", d)
 	}
-	want := generator.Spec{Name: "billing", Module: "example.com/billing", Framework: "gin", Database: "none", Cache: "none",
-		Broker: "kafka", Metrics: "statsd", CI: "github-actions", Deploy: "kubernetes"}
-	if spec != want {
+	want := generator.NewSpec("billing", "example.com/billing", map[string]string{"framework": "gin", "database": "none", "cache": "none",
+		"broker": "kafka", "metrics": "statsd", "ci": "github-actions", "deploy": "kubernetes"})
+	if !spec.Equal(want) {
 		t.Errorf("spec = %+v\nwant   %+v", spec, want)
 	}
 	if !strings.Contains(out, " -o out/billing --no-tidy --yes\n") {
@@ -160,7 +171,7 @@ func TestAskNewValidatesInline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if spec.Name != "orders-api" || spec.Module != "github.com/acme/orders" || spec.Database != "postgres" || spec.Metrics != "none" {
+	if spec.Name != "orders-api" || spec.Module != "github.com/acme/orders" || spec.Get("database") != "postgres" || spec.Get("metrics") != "none" {
 		t.Errorf("spec = %+v", spec)
 	}
 	wantRejected := map[string][]string{
@@ -194,7 +205,7 @@ func TestAskNewDefaultsEverythingOnEnter(t *testing.T) {
 	}
 	c := askCatalog(t)
 	want := generator.Spec{Name: "inventory"}.WithDefaults(c)
-	if spec != want {
+	if !spec.Equal(want) {
 		t.Errorf("spec = %+v\nwant   %+v", spec, want)
 	}
 }
@@ -353,7 +364,7 @@ func TestNewPrecedenceFlagsAnswerFilePrompts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := m.Answers; a.Name != "from-file" || a.Module != "example.com/from-file" || a.Framework != "gin" {
+	if a := m.Answers; a.Name != "from-file" || a.Module != "example.com/from-file" || a.Get("framework") != "gin" {
 		t.Errorf("answers = %+v: want name and module from the file, framework from the flag", a)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -68,20 +69,26 @@ func runComponents(o *componentsOptions) error {
 	}
 	core, _ := catalog.Component(generator.CoreComponent)
 	fmt.Fprintf(w, "core (always on)\n  %s\t%s\t%s\n", mark(answers != nil), core.Name, core.Description)
-	for _, g := range generator.Groups {
+	for _, g := range catalog.Groups() {
 		fmt.Fprintf(w, "%s (--%s, default %s)\n", g.Title, g.Name, catalog.Default(g.Name))
 		for _, c := range catalog.Choices(g.Name) {
 			desc := "no " + lowerFirst(g.Title)
 			if comp, ok := catalog.Component(c); ok {
 				desc = comp.Description
 			}
-			fmt.Fprintf(w, "  %s\t%s\t%s\n", mark(answers != nil && answers.Get(g.Name) == c), c, desc)
+			fmt.Fprintf(w, "  %s\t%s\t%s\n", mark(answers != nil && chosen(*answers, g.Name, c)), c, desc)
 		}
 	}
 	if answers != nil {
 		fmt.Fprintf(w, "\n* enabled in %s\n", answers.Name)
 	}
 	return w.Flush()
+}
+
+// chosen reports whether the answers choose value in group; an unset group is none.
+func chosen(s generator.Spec, group, value string) bool {
+	picked := generator.SplitChoice(s.Get(group))
+	return slices.Contains(picked, value) || value == generator.None && len(picked) == 0
 }
 
 // lowerFirst lower-cases a title's first letter unless it starts an acronym ("CI system").

@@ -17,7 +17,7 @@ import (
 // owners may edit, a Makefile, two frameworks and redis.
 func regenTemplates() fstest.MapFS {
 	return fstest.MapFS{
-		"core/component.yaml": {Data: []byte("name: core\n")},
+		"core/component.yaml": {Data: []byte("name: core\n" + coreGroups)},
 		"core/go.mod.tmpl":    {Data: []byte("module {{ .Module }}\n\ngo {{ .GoVersion }}\n")},
 		"core/cmd/__name__/main.go.tmpl": {Data: []byte(`package main
 

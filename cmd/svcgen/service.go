@@ -123,7 +123,7 @@ func changeAnswers(cmd *cobra.Command, o *serviceOptions, edit func(*generator.C
 	for _, n := range notes {
 		fmt.Fprintln(o.textOut(), n)
 	}
-	if spec == svc.manifest.Answers {
+	if spec.Equal(svc.manifest.Answers) {
 		fmt.Fprintln(o.textOut(), "nothing to change")
 		return nil
 	}
@@ -148,7 +148,7 @@ func regenerate(cmd *cobra.Command, o *serviceOptions, svc *service, spec genera
 	if len(res.Cleaned) > 0 {
 		fmt.Fprintf(o.textOut(), "removed %d temporary file%s an interrupted svcgen left: %s\n", len(res.Cleaned), plural(len(res.Cleaned)), strings.Join(res.Cleaned, ", "))
 	}
-	if spec == svc.manifest.Answers {
+	if spec.Equal(svc.manifest.Answers) {
 		upgrade, err := generator.PlanUpgrade(svc.manifest, svc.catalog, res.Plan.Rendered)
 		if err != nil {
 			return err
