@@ -43,16 +43,14 @@ func BenchmarkRender(b *testing.B) {
 	}
 }
 
+// BenchmarkPlanNew is new's plan (render included): a regeneration against an empty manifest
+// with nothing on disk.
 func BenchmarkPlanNew(b *testing.B) {
 	c, _ := LoadTemplates("")
-	files, err := Render(benchSpec(b, c, false), c)
-	if err != nil {
-		b.Fatal(err)
-	}
-	dir := filepath.Join(b.TempDir(), "absent")
+	s := benchSpec(b, c, false)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := PlanNew(dir, files, false); err != nil {
+		if _, _, err := planRegen(c, &Manifest{}, s, "", PlanOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}

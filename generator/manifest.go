@@ -86,16 +86,6 @@ func Hash(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// NewManifest records files as written, with the answers in the catalog's group order.
-func NewManifest(c *Catalog, s Spec, digest, templates string, files []File) *Manifest {
-	m := &Manifest{Format: ManifestFormat, Generator: Version, TemplateDigest: digest, Answers: s.recorded(c), Templates: templates}
-	for _, f := range files {
-		m.Files = append(m.Files, entryFor(f.Path, f.Component, f.Data))
-	}
-	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
-	return m
-}
-
 // Lookup returns the entry for path.
 func (m *Manifest) Lookup(path string) (ManifestFile, bool) {
 	i := sort.Search(len(m.Files), func(i int) bool { return m.Files[i].Path >= path })
@@ -144,4 +134,30 @@ func ReadManifest(dir string) (*Manifest, error) {
 	}
 	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
 	return &m, nil
+}
+
+// RecordOverlay returns the overlay directory as the manifest records it: relative to the
+// service directory when it can be (so a service and its overlay can move together, as in one
+// repository), absolute otherwise. "" stays "".
+func RecordOverlay(serviceDir, overlay string) string {
+	if overlay == "" {
+		return ""
+	}
+	absOverlay, err1 := filepath.Abs(overlay)
+	absService, err2 := filepath.Abs(serviceDir)
+	if err1 != nil || err2 != nil {
+		return overlay
+	}
+	if rel, err := filepath.Rel(absService, absOverlay); err == nil {
+		return filepath.ToSlash(rel)
+	}
+	return absOverlay
+}
+
+// OverlayDir resolves a manifest's recorded overlay against the service directory.
+func OverlayDir(serviceDir string, m *Manifest) string {
+	if m.Templates == "" || filepath.IsAbs(m.Templates) {
+		return m.Templates
+	}
+	return filepath.Join(serviceDir, filepath.FromSlash(m.Templates))
 }

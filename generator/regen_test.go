@@ -110,14 +110,12 @@ func touched(t *testing.T, dir string) []string {
 func regen(t *testing.T, c *Catalog, dir string, spec Spec, mutate func(*RegenOptions)) (*RegenResult, int) {
 	t.Helper()
 	tidies := 0
-	orig := runTidy
-	runTidy = func(context.Context, string, io.Writer) error { tidies++; return nil }
-	defer func() { runTidy = orig }()
 	old, err := ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts := RegenOptions{Dir: dir, Spec: spec, Tidy: true}
+	opts.tidy = func(context.Context, string, io.Writer) error { tidies++; return nil }
 	if mutate != nil {
 		mutate(&opts)
 	}
