@@ -151,4 +151,3 @@ func Regen(ctx context.Context, c *Catalog, old *Manifest, opts RegenOptions) (*
 	res.Manifest, res.ManifestWritten, res.Tidied, res.TidyErr = rec.manifest, rec.written, rec.tidied, rec.tidyErr
 	return res, nil
 }
-
