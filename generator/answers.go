@@ -46,7 +46,7 @@ func readAnswers(path string, c *Catalog) (Spec, error) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return Spec{}, fmt.Errorf("answer file %s: line %d: expected a mapping of answers with the keys %s", path, root.Line, strings.Join(AnswerKeys(c), ", "))
+		return Spec{}, fmt.Errorf("answer file %s: line %d: expected a mapping of answers with the keys %s", path, root.Line, strings.Join(answerKeys(c), ", "))
 	}
 	if answers := mappingValue(root, "answers"); answers != nil {
 		// A manifest: its answers section must have the answer-file schema.
@@ -64,13 +64,13 @@ func readAnswers(path string, c *Catalog) (Spec, error) {
 	}
 	var s Spec
 	if err := root.Decode(&s); err != nil {
-		return Spec{}, fmt.Errorf("answer file %s: %w (allowed keys: %s)", path, err, strings.Join(AnswerKeys(c), ", "))
+		return Spec{}, fmt.Errorf("answer file %s: %w (allowed keys: %s)", path, err, strings.Join(answerKeys(c), ", "))
 	}
 	return s, nil
 }
 
-// AnswerKeys lists the keys an answer file may have.
-func AnswerKeys(c *Catalog) []string {
+// answerKeys lists the keys an answer file may have.
+func answerKeys(c *Catalog) []string {
 	return append([]string{"name", "module"}, c.groupOrder...)
 }
 
@@ -86,7 +86,7 @@ func mappingValue(m *yaml.Node, key string) *yaml.Node {
 
 // checkAnswerKeys reports the first key of an answers mapping that is not an answer key.
 func checkAnswerKeys(c *Catalog, m *yaml.Node, prefix string) error {
-	allowed := AnswerKeys(c)
+	allowed := answerKeys(c)
 	if m.Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: expected a mapping with the keys %s", m.Line, strings.Join(allowed, ", "))
 	}

@@ -17,6 +17,7 @@ func writeAnswers(t *testing.T, content string) string {
 }
 
 func TestReadAnswersForNamesFileKeyAndAllowedValues(t *testing.T) {
+	t.Parallel()
 	c := testCatalog(t)
 	cases := []struct {
 		content string
@@ -52,6 +53,7 @@ func TestReadAnswersForNamesFileKeyAndAllowedValues(t *testing.T) {
 }
 
 func TestReadAnswersForLeavesUnsetKeysUnset(t *testing.T) {
+	t.Parallel()
 	c := testCatalog(t)
 	for content, want := range map[string]Spec{
 		"":                                {},

@@ -81,7 +81,7 @@ func SetGroup(c *Catalog, s Spec, group, value string) (Spec, []string, error) {
 	if _, ok := c.Group(group); !ok {
 		return s, nil, fmt.Errorf("unknown group %q: the groups are %s", group, strings.Join(c.GroupNames(), ", "))
 	}
-	if err := ValidateChoice(c, group, value); err != nil {
+	if err := validateChoice(c, group, value); err != nil {
 		return s, nil, err
 	}
 	if s.Get(group) == value {

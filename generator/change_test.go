@@ -13,6 +13,7 @@ func noCache() Spec {
 }
 
 func TestAddComponents(t *testing.T) {
+	t.Parallel()
 	c := testCatalog(t)
 	s, notes, err := AddComponents(c, noCache(), []string{"redis"})
 	if err != nil || s.Get("cache") != "redis" || len(notes) != 0 {
@@ -41,6 +42,7 @@ func TestAddComponents(t *testing.T) {
 }
 
 func TestRemoveComponents(t *testing.T) {
+	t.Parallel()
 	c := testCatalog(t)
 	s, notes, err := RemoveComponents(c, testSpec(), []string{"redis"})
 	if err != nil || !s.Equal(noCache()) || len(notes) != 0 {
@@ -67,6 +69,7 @@ func TestRemoveComponents(t *testing.T) {
 }
 
 func TestSetGroup(t *testing.T) {
+	t.Parallel()
 	c := testCatalog(t)
 	s, _, err := SetGroup(c, testSpec(), "framework", "echo")
 	if err != nil || s.Get("framework") != "echo" {

@@ -10,6 +10,7 @@ import (
 // which files each choice renders. The files' contents are validated by the e2e tests, with
 // actionlint, GitLab's schema, docker-compose and the Kubernetes API types.
 func TestDeliveryComponents(t *testing.T) {
+	t.Parallel()
 	c, err := LoadTemplates("")
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +64,7 @@ func TestDeliveryComponents(t *testing.T) {
 
 // The Dockerfile's builder and the GitLab image follow GoVersion, the go.mod version.
 func TestDeliveryFilesUseTheGoModVersion(t *testing.T) {
+	t.Parallel()
 	c, err := LoadTemplates("")
 	if err != nil {
 		t.Fatal(err)

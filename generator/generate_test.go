@@ -36,6 +36,7 @@ func listTree(t *testing.T, dir string) []string {
 }
 
 func TestNewWritesFilesAndManifest(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "svc")
 	res, err := newInto(t, dir, nil)
 	if err != nil {
@@ -77,6 +78,7 @@ func TestNewWritesFilesAndManifest(t *testing.T) {
 }
 
 func TestNewRefusesNonEmptyTarget(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "README.md"), []byte("theirs\n"), 0o644)
 	_, err := newInto(t, dir, nil)
@@ -101,6 +103,7 @@ func TestNewRefusesNonEmptyTarget(t *testing.T) {
 }
 
 func TestNewIntoEmptyExistingDir(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if _, err := newInto(t, dir, nil); err != nil {
 		t.Fatal(err)
@@ -111,6 +114,7 @@ func TestNewIntoEmptyExistingDir(t *testing.T) {
 }
 
 func TestNewWritesNothingOnBadInputOrDryRunOrCancel(t *testing.T) {
+	t.Parallel()
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "svc")
 	if _, err := newInto(t, dir, func(o *NewOptions) { o.Spec = o.Spec.With("framework", "nope") }); err == nil {
@@ -131,6 +135,7 @@ func TestNewWritesNothingOnBadInputOrDryRunOrCancel(t *testing.T) {
 }
 
 func TestNewIsDeterministic(t *testing.T) {
+	t.Parallel()
 	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
 	for _, d := range []string{a, b} {
 		if _, err := newInto(t, d, nil); err != nil {
@@ -147,6 +152,7 @@ func TestNewIsDeterministic(t *testing.T) {
 }
 
 func TestAnswersFileAndManifestAreInterchangeable(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "svc")
 	if _, err := newInto(t, dir, nil); err != nil {
 		t.Fatal(err)

@@ -112,7 +112,7 @@ func (c *Catalog) finishGroups() error {
 			return fmt.Errorf("group %s has the name of a component", name)
 		}
 		if g.Default != "" {
-			if err := ValidateChoice(c, name, g.Default); err != nil {
+			if err := validateChoice(c, name, g.Default); err != nil {
 				return fmt.Errorf("%s: default: %w", c.groupFrom[name], err)
 			}
 		}
@@ -206,9 +206,9 @@ func (c *Catalog) Default(group string) string {
 	return None
 }
 
-// ValidateChoice checks that value is one of the group's choices in the catalog (for a many
+// validateChoice checks that value is one of the group's choices in the catalog (for a many
 // group: a comma-separated list of its components without repeats, or none).
-func ValidateChoice(c *Catalog, group, value string) error {
+func validateChoice(c *Catalog, group, value string) error {
 	g, ok := c.groups[group]
 	if !ok {
 		return fmt.Errorf("unknown group %q: the groups are %s", group, strings.Join(c.groupOrder, ", "))

@@ -34,8 +34,8 @@ func TestGroupsComeFromTheCatalog(t *testing.T) {
 		t.Errorf("default of extras = %q", got)
 	}
 	for v, ok := range map[string]bool{"hello": true, "hello,world": true, "none": true, "hello,hello": false, "hello,none": false, "mars": false} {
-		if err := ValidateChoice(c, "extras", v); (err == nil) != ok {
-			t.Errorf("ValidateChoice(extras, %q) = %v", v, err)
+		if err := validateChoice(c, "extras", v); (err == nil) != ok {
+			t.Errorf("validateChoice(extras, %q) = %v", v, err)
 		}
 	}
 	s := testSpec().With("extras", "world,hello")

@@ -69,11 +69,11 @@ type ManifestFile struct {
 
 // entryFor is the manifest entry of a file svcgen wrote.
 func entryFor(path, component string, data []byte) ManifestFile {
-	return ManifestFile{Path: path, Component: component, SHA256: Hash(data), Blob: GitBlobID(data)}
+	return ManifestFile{Path: path, Component: component, SHA256: Hash(data), Blob: gitBlobID(data)}
 }
 
-// GitBlobID returns the id git gives data as a blob, as `git hash-object` computes it.
-func GitBlobID(data []byte) string {
+// gitBlobID returns the id git gives data as a blob, as `git hash-object` computes it.
+func gitBlobID(data []byte) string {
 	h := sha1.New() //nolint:gosec // see the import
 	h.Write([]byte("blob " + strconv.Itoa(len(data)) + "\x00"))
 	h.Write(data)

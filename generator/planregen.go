@@ -52,7 +52,7 @@ type regenState struct {
 //   - in the manifest but no longer rendered → Delete when unedited, Keep (and report) when
 //     edited; a kept file is no longer listed in the manifest: it is now the owners' own.
 //
-// A CRLF file is written back CRLF. go.mod follows RegenGoMod's rule and go.sum is what `go mod
+// A CRLF file is written back CRLF. go.mod follows regenGoMod's rule and go.sum is what `go mod
 // tidy` writes. Files that are neither rendered nor in the manifest are the owners' and never
 // looked at.
 //
@@ -325,7 +325,7 @@ func planPath(root *os.Root, path string, t File, rendered bool, m ManifestFile,
 	return ch, nil
 }
 
-// planGoMod decides go.mod by RegenGoMod's rule.
+// planGoMod decides go.mod by regenGoMod's rule.
 func planGoMod(root *os.Root, t File, old *Manifest, rerender map[string]File, force bool) (Change, error) {
 	ch := Change{Path: t.Path, Component: t.Component, Mode: t.Mode}
 	disk, exists, err := readLocal(root, t.Path)
@@ -348,7 +348,7 @@ func planGoMod(root *os.Root, t File, old *Manifest, rerender map[string]File, f
 	if b, ok := rerender[t.Path]; ok {
 		baseMod = b.Data // only its requirements are read: what tidy may have dropped
 	}
-	out, changed, err := RegenGoMod(disk, baseMod, t.Data)
+	out, changed, err := regenGoMod(disk, baseMod, t.Data)
 	switch {
 	case err != nil:
 		ch.Action, ch.Reason = Conflict, fmt.Sprintf("cannot update it: %v", err)

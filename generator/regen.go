@@ -52,7 +52,7 @@ type RegenResult struct {
 	// TidyErr is set when everything was written but `go mod tidy` failed.
 	TidyErr error
 	// Bases are the changes to the stored bases (BaseDir), and Cleaned the temporary files
-	// interrupted commands had left, removed first (CleanService).
+	// interrupted commands had left, removed first (cleanService).
 	Bases   []Change
 	Cleaned []string
 }
@@ -73,7 +73,7 @@ func (r *RegenResult) Conflicts() []Change {
 // conflict markers a regeneration wrote. An edited generated file that regeneration would leave
 // as it is, is not drift: the owners' edits are theirs to keep, and a service whose edits are
 // merged with the current templates is in step. Files the owners added outside the manifest are
-// never drift, and neither are their additions to go.mod (see RegenGoMod).
+// never drift, and neither are their additions to go.mod (see regenGoMod).
 func (p *Plan) Drift() []Change {
 	var out []Change
 	for _, c := range p.Changes {
@@ -126,7 +126,7 @@ func Regen(ctx context.Context, c *Catalog, old *Manifest, opts RegenOptions) (*
 	if opts.DryRun {
 		return res, nil
 	}
-	if res.Cleaned, err = CleanService(opts.Dir); err != nil {
+	if res.Cleaned, err = cleanService(opts.Dir); err != nil {
 		return nil, err
 	}
 	root, err := os.OpenRoot(opts.Dir)

@@ -163,6 +163,7 @@ func actions(p *Plan) map[string]Action {
 const mainPath = "cmd/orders-api/main.go"
 
 func TestRegenUnchangedTouchesNothing(t *testing.T) {
+	t.Parallel()
 	c := regenCatalog(t, regenFS())
 	dir := generated(t, c, testSpec())
 	write(t, dir, "docs/mine.md", "the owners' own file\n")
@@ -185,6 +186,7 @@ func TestRegenUnchangedTouchesNothing(t *testing.T) {
 }
 
 func TestRegenAddComponentMergesEditsAndWiresItIn(t *testing.T) {
+	t.Parallel()
 	c := regenCatalog(t, regenFS())
 	dir := generated(t, c, noCache())
 	edit(t, dir, mainPath, `return "helper"`, `return "edited helper"`)
@@ -236,6 +238,7 @@ func TestRegenAddComponentMergesEditsAndWiresItIn(t *testing.T) {
 }
 
 func TestRegenRemoveComponentDeletesUneditedAndKeepsEdited(t *testing.T) {
+	t.Parallel()
 	fsys := regenFS()
 	fsys["redis/internal/cache/client.go.tmpl"] = &fstest.MapFile{Data: []byte("package cache\n\nvar Client = 1\n")}
 	c := regenCatalog(t, fsys)
@@ -273,6 +276,7 @@ func TestRegenRemoveComponentDeletesUneditedAndKeepsEdited(t *testing.T) {
 }
 
 func TestRegenCollidingEditGetsMarkersAndTheRestIsApplied(t *testing.T) {
+	t.Parallel()
 	c := regenCatalog(t, regenFS())
 	dir := generated(t, c, noCache())
 	edit(t, dir, mainPath, `fmt.Println("serving")`, `fmt.Println("serving on :9090")`)
@@ -303,6 +307,7 @@ func TestRegenCollidingEditGetsMarkersAndTheRestIsApplied(t *testing.T) {
 }
 
 func TestRegenUnknownBaseIsAConflictNeverAGuess(t *testing.T) {
+	t.Parallel()
 	c := regenCatalog(t, regenFS())
 	dir := generated(t, c, testSpec())
 	edit(t, dir, mainPath, `return "helper"`, `return "edited helper"`)
@@ -326,6 +331,7 @@ func TestRegenUnknownBaseIsAConflictNeverAGuess(t *testing.T) {
 }
 
 func TestRegenFileInTheWayIsAConflictUnlessForced(t *testing.T) {
+	t.Parallel()
 	c := regenCatalog(t, regenFS())
 	dir := generated(t, c, noCache())
 	write(t, dir, "internal/cache/cache.go", "package cache // ours\n")
@@ -353,6 +359,7 @@ func TestRegenFileInTheWayIsAConflictUnlessForced(t *testing.T) {
 }
 
 func TestRegenDryRunChangesNothing(t *testing.T) {
+	t.Parallel()
 	c := regenCatalog(t, regenFS())
 	dir := generated(t, c, noCache())
 	edit(t, dir, mainPath, `fmt.Println("serving")`, `fmt.Println("serving on :9090")`)
@@ -369,6 +376,7 @@ func TestRegenDryRunChangesNothing(t *testing.T) {
 }
 
 func TestRegenOnlyLimitsWritesToTheNamedComponents(t *testing.T) {
+	t.Parallel()
 	c := regenCatalog(t, regenFS())
 	dir := generated(t, c, testSpec())
 	fsys := regenFS()
@@ -397,6 +405,7 @@ func TestRegenOnlyLimitsWritesToTheNamedComponents(t *testing.T) {
 }
 
 func TestRegenGoModKeepsOwnersRequirementsWhenAddingAComponent(t *testing.T) {
+	t.Parallel()
 	c := regenCatalog(t, regenFS())
 	dir := generated(t, c, noCache())
 	edit(t, dir, "go.mod", "\tgolang.org/x/time v0.16.0\n", "\tgithub.com/google/uuid v1.6.0\n\tgolang.org/x/time v0.16.0\n")
@@ -416,6 +425,7 @@ func TestRegenGoModKeepsOwnersRequirementsWhenAddingAComponent(t *testing.T) {
 }
 
 func TestRegenRejectsInvalidAnswersWritingNothing(t *testing.T) {
+	t.Parallel()
 	c := regenCatalog(t, regenFS())
 	dir := generated(t, c, noCache())
 	old, _ := ReadManifest(dir)
@@ -430,6 +440,7 @@ func TestRegenRejectsInvalidAnswersWritingNothing(t *testing.T) {
 }
 
 func TestHasConflictMarkers(t *testing.T) {
+	t.Parallel()
 	for data, want := range map[string]bool{
 		"a\n<<<<<<< yours\nb\n=======\nc\n>>>>>>> svcgen 0.1.0\nd\n":           true,
 		"<<<<<<< yours\r\nb\r\n=======\r\nc\r\n>>>>>>> svcgen 0.1.0\r\n":       true,

@@ -69,8 +69,8 @@ func goIdent(name string) string {
 	return b.String()
 }
 
-// NewData builds the template data for a valid spec.
-func NewData(s Spec, c *Catalog) (Data, []*Component, error) {
+// newData builds the template data for a valid spec.
+func newData(s Spec, c *Catalog) (Data, []*Component, error) {
 	var comps []*Component
 	with := map[string]bool{}
 	for _, n := range c.Names() {
@@ -110,7 +110,7 @@ func NewData(s Spec, c *Catalog) (Data, []*Component, error) {
 // when a template does not execute, renders invalid Go, or would write outside the service; two
 // components rendering the same path is an error too.
 func Render(s Spec, c *Catalog) ([]File, error) {
-	data, comps, err := NewData(s, c)
+	data, comps, err := newData(s, c)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +179,7 @@ func renderOne(set *template.Template, slots *slotEngine, component, src string,
 	if err != nil {
 		return File{}, err
 	}
-	target, err := OutputPath(src, data.Name)
+	target, err := outputPath(src, data.Name)
 	if err != nil {
 		return File{}, fmt.Errorf("template %s: %w", name, err)
 	}
@@ -233,9 +233,9 @@ func formatGo(src []byte, clean bool) ([]byte, error) {
 	return src, nil
 }
 
-// OutputPath maps a template path to the path it renders to: the service name replaces
+// outputPath maps a template path to the path it renders to: the service name replaces
 // __name__, a .tmpl suffix is dropped, and the result must stay inside the service.
-func OutputPath(src, name string) (string, error) {
+func outputPath(src, name string) (string, error) {
 	p := strings.ReplaceAll(src, nameToken, name)
 	p = strings.TrimSuffix(p, ".tmpl")
 	clean := path.Clean(p)

@@ -243,14 +243,14 @@ func (s Spec) problems(c *Catalog, givenOnly bool) []error {
 			v = None // a group the answers do not mention is none (manifests before it existed)
 		}
 		if v != "" || !givenOnly {
-			if err := ValidateChoice(c, g.Name, v); err != nil {
+			if err := validateChoice(c, g.Name, v); err != nil {
 				errs = append(errs, err)
 			}
 		}
 	}
 	for _, g := range s.keys() {
 		if _, ok := c.groups[g]; !ok {
-			errs = append(errs, fmt.Errorf("unknown key %q: allowed keys are %s", g, strings.Join(AnswerKeys(c), ", ")))
+			errs = append(errs, fmt.Errorf("unknown key %q: allowed keys are %s", g, strings.Join(answerKeys(c), ", ")))
 		}
 	}
 	return errs

@@ -9,6 +9,7 @@ import (
 )
 
 func TestValidateName(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"a", "orders-api", "svc2", "a-b-c", strings.Repeat("a", 63)} {
 		if err := ValidateName(name); err != nil {
 			t.Errorf("ValidateName(%q) = %v, want nil", name, err)
@@ -22,6 +23,7 @@ func TestValidateName(t *testing.T) {
 }
 
 func TestValidateModule(t *testing.T) {
+	t.Parallel()
 	for _, m := range []string{"orders-api", "github.com/acme/orders-api", "example.com/x/v2", "corp.internal/team/svc"} {
 		if err := ValidateModule(m); err != nil {
 			t.Errorf("ValidateModule(%q) = %v, want nil", m, err)
@@ -40,6 +42,7 @@ func TestValidateModule(t *testing.T) {
 }
 
 func TestValidateNamesAllowedValues(t *testing.T) {
+	t.Parallel()
 	c := testCatalog(t)
 	s := testSpec()
 	s = s.With("framework", "fiber")
@@ -56,6 +59,7 @@ func TestValidateNamesAllowedValues(t *testing.T) {
 }
 
 func TestDefaultsAndMissing(t *testing.T) {
+	t.Parallel()
 	c := testCatalog(t)
 	s := Spec{Name: "svc"}
 	if got := len(s.Missing(c)); got != len(c.Groups()) {
@@ -83,7 +87,7 @@ func FuzzValidateName(f *testing.F) {
 		if ValidateName(name) != nil {
 			return
 		}
-		p, err := OutputPath("cmd/__name__/main.go.tmpl", name)
+		p, err := outputPath("cmd/__name__/main.go.tmpl", name)
 		if err != nil || p != "cmd/"+name+"/main.go" || !filepath.IsLocal(p) {
 			t.Fatalf("accepted name %q maps to %q, %v", name, p, err)
 		}

@@ -36,6 +36,7 @@ func allSpecs(c *Catalog) []Spec {
 // every stack combination, which is what lets render skip go/format's printer for them
 // (formatGo): the fast render must equal the fully formatted one byte for byte.
 func TestEmbeddedTemplatesRenderGofmtClean(t *testing.T) {
+	t.Parallel()
 	fast, err := LoadTemplates("")
 	if err != nil {
 		t.Fatal(err)

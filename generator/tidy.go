@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // tidiedFiles are rewritten by `go mod tidy`; the manifest records them as tidy left them.
@@ -41,6 +42,9 @@ func Tidy(ctx context.Context, dir string, progress io.Writer) error {
 		progress = io.Discard
 	}
 	fmt.Fprintln(progress, "running go mod tidy (downloads the service's modules on first use)…")
+	// go's stdout and stderr are copied by two goroutines: one lock keeps them from writing to
+	// progress (a buffer, in tests) at the same time.
+	progress = &lockedWriter{w: progress}
 	var stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, "go", "mod", "tidy")
 	cmd.Dir = dir
@@ -51,6 +55,18 @@ func Tidy(ctx context.Context, dir string, progress io.Writer) error {
 		return &TidyError{Dir: dir, Stderr: stderr.String(), Err: err}
 	}
 	return nil
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // needsTidy reports whether the applied plan changed go.mod or a Go source, the only changes

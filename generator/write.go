@@ -220,7 +220,7 @@ type stage struct {
 }
 
 // newStage creates a staging directory next to target, after removing the ones interrupted runs
-// left there (see CleanService).
+// left there (see cleanService).
 func newStage(target string) (*stage, error) {
 	parent := filepath.Dir(filepath.Clean(target))
 	if err := os.MkdirAll(parent, 0o755); err != nil {

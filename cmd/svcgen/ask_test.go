@@ -67,6 +67,7 @@ func askWith(t *testing.T, o *newOptions, spec generator.Spec, answers ...any) (
 }
 
 func TestAskNewAsksEveryMissingAnswerInOrder(t *testing.T) {
+	t.Parallel()
 	spec, script, out, err := askWith(t, &newOptions{}, generator.Spec{},
 		"orders-api", prompt.Enter, "echo", []string{"mysql", "redis", "prometheus"}, "gitlab-ci", prompt.Enter, prompt.Enter)
 	if err != nil {
@@ -131,6 +132,7 @@ func equalAny(a, b any) bool {
 }
 
 func TestAskNewSkipsAnswersAlreadyGiven(t *testing.T) {
+	t.Parallel()
 	given := generator.NewSpec("billing", "", map[string]string{"framework": "gin", "database": "none", "metrics": "statsd", "deploy": "kubernetes"})
 	o := &newOptions{output: "out/billing", noTidy: true}
 	spec, script, out, err := askWith(t, o, given,
@@ -162,6 +164,7 @@ func TestAskNewSkipsAnswersAlreadyGiven(t *testing.T) {
 }
 
 func TestAskNewValidatesInline(t *testing.T) {
+	t.Parallel()
 	spec, script, _, err := askWith(t, &newOptions{}, generator.Spec{},
 		"Orders_API", "orders-api",
 		"github.com/acme/orders/v1", "github.com/acme/orders",
@@ -194,6 +197,7 @@ func TestAskNewValidatesInline(t *testing.T) {
 }
 
 func TestAskNewDefaultsEverythingOnEnter(t *testing.T) {
+	t.Parallel()
 	o := &newOptions{output: filepath.Join("somewhere", "inventory")}
 	spec, script, _, err := askWith(t, o, generator.Spec{},
 		prompt.Enter, prompt.Enter, prompt.Enter, prompt.Enter, prompt.Enter, prompt.Enter, prompt.Enter)
@@ -211,6 +215,7 @@ func TestAskNewDefaultsEverythingOnEnter(t *testing.T) {
 }
 
 func TestAskNewStopsAtInterruptEOFAndNo(t *testing.T) {
+	t.Parallel()
 	full := []any{"svc", prompt.Enter, prompt.Enter, prompt.Enter, prompt.Enter, prompt.Enter}
 	for i := 0; i <= len(full); i++ {
 		for _, stop := range []any{prompt.ErrInterrupted, prompt.ErrEOF} {
@@ -228,6 +233,7 @@ func TestAskNewStopsAtInterruptEOFAndNo(t *testing.T) {
 }
 
 func TestShellQuote(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"orders-api":                 "orders-api",
 		"github.com/acme/orders-api": "github.com/acme/orders-api",
@@ -263,6 +269,7 @@ func enterThrough(name string) *prompt.Script {
 }
 
 func TestNewInteractiveCommandLineMakesTheSameService(t *testing.T) {
+	t.Parallel()
 	tmp := t.TempDir()
 	a, b := filepath.Join(tmp, "a", "svc"), filepath.Join(tmp, "b", "svc")
 	code, stdout, stderr := runInteractive(t, enterThrough("orders-api"), "new", "-o", a, "--no-tidy")
@@ -294,6 +301,7 @@ func TestNewInteractiveCommandLineMakesTheSameService(t *testing.T) {
 }
 
 func TestNewInteractiveStopsWritingNothing(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		answers []any
 		code    int
@@ -333,6 +341,7 @@ func TestNewInteractiveStopsWritingNothing(t *testing.T) {
 }
 
 func TestNewInteractiveFailsOnBadFlagsBeforeAsking(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	script := prompt.NewScript()
 	code, _, stderr := runInteractive(t, script, "new", "--framework", "fiber", "-o", filepath.Join(dir, "svc"))
@@ -346,6 +355,7 @@ func TestNewInteractiveFailsOnBadFlagsBeforeAsking(t *testing.T) {
 }
 
 func TestNewPrecedenceFlagsAnswerFilePrompts(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	answers := filepath.Join(dir, "answers.yaml")
 	os.WriteFile(answers, []byte("name: from-file\nframework: echo\nmodule: example.com/from-file\n"), 0o644)
@@ -370,6 +380,7 @@ func TestNewPrecedenceFlagsAnswerFilePrompts(t *testing.T) {
 }
 
 func TestNewAnswerFileErrorsNameFileKeyAndAllowedValues(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cases := map[string]string{
 		"name: svc\nframework: fiber\n": `answers.yaml: framework "fiber" is not valid: allowed values are echo, gin`,
@@ -391,6 +402,7 @@ func TestNewAnswerFileErrorsNameFileKeyAndAllowedValues(t *testing.T) {
 }
 
 func TestNewAnswersWithoutNameArgumentTakesTheFilesName(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	first := filepath.Join(dir, "first")
 	if code, _, stderr := runCLI(t, "new", "orders-api", "-y", "--framework", "echo", "--no-tidy", "-o", first); code != 0 {

@@ -18,11 +18,11 @@ import (
 // commandCatalog is the catalog a command line's groups come from: the embedded templates
 // overlaid by the directory its --templates flag names. When that overlay cannot be loaded the
 // embedded catalog stands in; the command itself then reports the overlay's error.
-func commandCatalog(args []string) *generator.Catalog {
-	if c, err := loadTemplates(templatesArg(args)); err == nil {
+func commandCatalog(streams *IOStreams, args []string) *generator.Catalog {
+	if c, err := streams.loadTemplates(templatesArg(args)); err == nil {
 		return c
 	}
-	c, err := loadTemplates("")
+	c, err := streams.loadTemplates("")
 	if err != nil {
 		panic("the embedded templates do not load: " + err.Error()) // svcgen's own tests catch this
 	}
@@ -55,14 +55,14 @@ func completeWith(cmd *cobra.Command, flag string, values []string) {
 // completionService is the catalog of the service named by -C (or the current directory: its
 // recorded overlay, unless --templates says otherwise) and its enabled components; outside a
 // service, the catalog --templates names and inService false.
-func completionService(cmd *cobra.Command) (c *generator.Catalog, enabled []string, inService bool) {
+func completionService(streams *IOStreams, cmd *cobra.Command) (c *generator.Catalog, enabled []string, inService bool) {
 	dir, _ := cmd.Flags().GetString("dir")
 	overlay, _ := cmd.Flags().GetString("templates")
 	m, err := generator.ReadManifest(filepath.Clean(dir))
 	if err == nil && !cmd.Flags().Changed("templates") {
 		overlay = generator.OverlayDir(dir, m)
 	}
-	if c, err = loadTemplates(overlay); err != nil {
+	if c, err = streams.loadTemplates(overlay); err != nil {
 		return nil, nil, false
 	}
 	if m == nil {
@@ -74,9 +74,9 @@ func completionService(cmd *cobra.Command) (c *generator.Catalog, enabled []stri
 // completeComponents completes the arguments of add (components not yet in the service) and
 // remove (the service's components); outside a service, every component of a group. Names
 // already on the command line are not offered again.
-func completeComponents(remove bool) cobra.CompletionFunc {
+func completeComponents(streams *IOStreams, remove bool) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-		c, enabled, inService := completionService(cmd)
+		c, enabled, inService := completionService(streams, cmd)
 		if c == nil {
 			return nil, cobra.ShellCompDirectiveError
 		}
@@ -93,15 +93,17 @@ func completeComponents(remove bool) cobra.CompletionFunc {
 }
 
 // completeSet completes `set GROUP VALUE`: the groups, then the group's choices.
-func completeSet(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-	c, _, _ := completionService(cmd)
-	switch {
-	case c == nil:
-		return nil, cobra.ShellCompDirectiveError
-	case len(args) == 0:
-		return c.GroupNames(), cobra.ShellCompDirectiveNoFileComp
-	case len(args) == 1:
-		return c.Choices(args[0]), cobra.ShellCompDirectiveNoFileComp
+func completeSet(streams *IOStreams) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		c, _, _ := completionService(streams, cmd)
+		switch {
+		case c == nil:
+			return nil, cobra.ShellCompDirectiveError
+		case len(args) == 0:
+			return c.GroupNames(), cobra.ShellCompDirectiveNoFileComp
+		case len(args) == 1:
+			return c.Choices(args[0]), cobra.ShellCompDirectiveNoFileComp
+		}
+		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	return nil, cobra.ShellCompDirectiveNoFileComp
 }

@@ -50,7 +50,7 @@ func runComponents(o *componentsOptions) error {
 			overlay = generator.OverlayDir(o.dir, m)
 		}
 	}
-	catalog, err := generator.LoadTemplates(overlay)
+	catalog, err := o.streams.loadTemplates(overlay)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 )
 
 func TestComponentsListsGroupsAndMarksAService(t *testing.T) {
+	t.Parallel()
 	code, out, _ := runCLI(t, "components", "-C", t.TempDir())
 	if code != 0 {
 		t.Fatalf("exit %d", code)
@@ -31,6 +32,7 @@ func TestComponentsListsGroupsAndMarksAService(t *testing.T) {
 }
 
 func TestCompletion(t *testing.T) {
+	t.Parallel()
 	code, out, _ := runCLI(t, "__complete", "new", "--framework", "")
 	if code != 0 || !strings.Contains(out, "echo\ngin\n") {
 		t.Errorf("flag value completion: exit %d\n%s", code, out)
@@ -44,6 +46,7 @@ func TestCompletion(t *testing.T) {
 }
 
 func TestComponentsListsSlots(t *testing.T) {
+	t.Parallel()
 	code, out, _ := runCLI(t, "components", "--slots")
 	if code != 0 || !regexpMatch(`(?m)^main\.imports\s+import lines`, out) || !strings.Contains(out, "server.routes") {
 		t.Errorf("components --slots: exit %d\n%s", code, out)

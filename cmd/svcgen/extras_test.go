@@ -11,6 +11,7 @@ import (
 // new, a prompt-free default (none), a manifest key after svcgen's own groups, a group of
 // components, and add/remove/completion work on it like on any other.
 func TestOverlayAddsAGroup(t *testing.T) {
+	t.Parallel()
 	overlay, err := filepath.Abs(filepath.Join("testdata", "extras"))
 	if err != nil {
 		t.Fatal(err)

@@ -82,7 +82,7 @@ func runNew(cmd *cobra.Command, o *newOptions) error {
 	if err := checkFormat(o.format); err != nil {
 		return err
 	}
-	catalog, err := generator.LoadTemplates(o.templates)
+	catalog, err := o.streams.loadTemplates(o.templates)
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ become yours. The framework cannot be removed, only switched (svcgen set framewo
 			})
 		},
 	}
-	cmd.ValidArgsFunction = completeComponents(true)
+	cmd.ValidArgsFunction = completeComponents(streams, true)
 	addServiceFlags(cmd, o, true)
 	return cmd
 }

@@ -15,7 +15,7 @@ import (
 // overlaid by the --templates directory the command line names, so an overlay's new group is a
 // flag of `svcgen new --templates DIR` like any other.
 func newRootCmd(streams *IOStreams, args []string) *cobra.Command {
-	catalog := commandCatalog(args)
+	catalog := commandCatalog(streams, args)
 	root := &cobra.Command{
 		Use:   "svcgen",
 		Short: "Bootstrap production-grade Go services and keep them in step",

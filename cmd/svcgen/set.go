@@ -30,7 +30,7 @@ and regenerate it. Groups: ` + strings.Join(groups, ", ") + `. Optional groups t
 			})
 		},
 	}
-	cmd.ValidArgsFunction = completeSet
+	cmd.ValidArgsFunction = completeSet(streams)
 	addServiceFlags(cmd, o, true)
 	return cmd
 }
