@@ -37,6 +37,20 @@ func TestCompletion(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "echo\ngin\n") {
 		t.Errorf("flag value completion: exit %d\n%s", code, out)
 	}
+	// Component names: add offers those of every group, remove, regen and diff outside a
+	// service too (inside one, its own: TestOverlayAddsAGroup).
+	for _, cmd := range []string{"add", "remove", "regen", "diff"} {
+		code, out, _ := runCLI(t, "__complete", cmd, "-C", t.TempDir(), "")
+		if code != 0 || !strings.Contains(out, "redis\n") || strings.Contains(out, "core\n") {
+			t.Errorf("%s: component completion: exit %d\n%s", cmd, code, out)
+		}
+	}
+	if _, out, _ := runCLI(t, "__complete", "set", ""); !strings.Contains(out, "framework\ndatabase\n") {
+		t.Errorf("set: group completion:\n%s", out)
+	}
+	if _, out, _ := runCLI(t, "__complete", "set", "cache", ""); !strings.Contains(out, "redis\nnone\n") {
+		t.Errorf("set cache: value completion:\n%s", out)
+	}
 	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
 		code, out, _ := runCLI(t, "completion", shell)
 		if code != 0 || !strings.Contains(out, "svcgen") {
