@@ -8,6 +8,8 @@
 //
 //	Spec → Validate → Render → plan → apply → record (tidy + manifest)
 //
+// The stages:
+//
 //   - Catalog (catalog.go, groups.go, load.go): the components read from the templates'
 //     component.yaml files — embedded, overlaid by --templates DIR — and the groups of choices
 //     they declare (groups are data: flags, prompts, answer files and the manifest all come from
