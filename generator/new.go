@@ -89,7 +89,7 @@ func New(ctx context.Context, c *Catalog, opts NewOptions) (*NewResult, error) {
 	checkpoint(opts.Checkpoint, "stage written")
 	rec, err := record(ctx, c, root, recordOptions{
 		spec: opts.Spec, entries: state.entries, goMod: true, old: &Manifest{}, templates: overlay,
-		tidy: opts.Tidy, dir: opts.Dir, progress: opts.Progress, checkpoint: opts.Checkpoint, run: opts.tidy,
+		tidy: opts.Tidy, fresh: true, dir: opts.Dir, progress: opts.Progress, checkpoint: opts.Checkpoint, run: opts.tidy,
 	})
 	if err != nil {
 		return nil, err

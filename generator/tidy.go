@@ -90,6 +90,7 @@ type recordOptions struct {
 	old        *Manifest
 	templates  string // the overlay, as the manifest records it
 	tidy       bool   // run `go mod tidy`
+	fresh      bool   // root is new's staging directory: the manifest needs no temporary name
 	dir        string // the service directory as the user knows it (a TidyError names it)
 	progress   io.Writer
 	checkpoint func(string)
@@ -160,7 +161,13 @@ func record(ctx context.Context, c *Catalog, root *os.Root, o recordOptions) (re
 		return rec, err
 	}
 	if !bytes.Equal(current, raw) {
-		if err := writeAtomic(root, ManifestName, raw, 0o644, o.checkpoint); err != nil {
+		write := func() error { return writeAtomic(root, ManifestName, raw, 0o644, o.checkpoint) }
+		if o.fresh {
+			write = func() error {
+				return apply(ctx, root, []Change{{Path: ManifestName, Action: Create, New: raw, Mode: 0o644}}, nil, true)
+			}
+		}
+		if err := write(); err != nil {
 			return rec, fmt.Errorf("writing %s: %w", ManifestName, err)
 		}
 		rec.written = true
