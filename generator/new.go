@@ -60,6 +60,11 @@ func New(ctx context.Context, c *Catalog, opts NewOptions) (*NewResult, error) {
 		return nil, err
 	}
 	plan.Dir = opts.Dir
+	for i, ch := range plan.Changes {
+		if ch.Action == Overwrite { // nothing of svcgen's was there before: say it as new does
+			plan.Changes[i].Reason = "existing file replaced (--force)"
+		}
+	}
 	res := &NewResult{Plan: plan}
 	overlay := RecordOverlay(opts.Dir, opts.Templates)
 	if opts.DryRun {
