@@ -422,3 +422,45 @@ func TestNewAnswersWithoutNameArgumentTakesTheFilesName(t *testing.T) {
 		}
 	}
 }
+
+// TestAskNewAsksAnOverlaysGroupsFromTheirMetadata: a group an overlay declares is asked after
+// svcgen's own with its title and help; a many group with a multi-select of its own.
+func TestAskNewAsksAnOverlaysGroupsFromTheirMetadata(t *testing.T) {
+	t.Parallel()
+	fsys := fstest.MapFS{
+		"core/component.yaml":  {Data: []byte("name: core\n" + coreGroups)},
+		"gin/component.yaml":   {Data: []byte("name: gin\ngroup: framework\n")},
+		"hello/component.yaml": {Data: []byte("name: hello\ndescription: says hello\ngroup:\n  name: extras\n  title: Extras\n  help: Small additions.\n  optional: true\n")},
+		"wave/component.yaml":  {Data: []byte("name: wave\ngroup: extras\n")},
+		"a/component.yaml":     {Data: []byte("name: a\ngroup:\n  name: tools\n  title: Tools\n  many: true\n  optional: true\n  order: 1\n")},
+		"b/component.yaml":     {Data: []byte("name: b\ngroup: tools\ndefault: true\n")},
+	}
+	c, err := generator.LoadCatalog(fsys, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	o := &newOptions{streams: &IOStreams{Out: &out, ErrOut: &out, Interactive: true}}
+	script := prompt.NewScript("hello", []string{"a", "b"}, true)
+	spec, err := o.askNew(context.Background(), script, c, generator.NewSpec("svc", "svc", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Get("extras") != "hello" || spec.Get("tools") != "a,b" {
+		t.Errorf("spec = %s", spec)
+	}
+	var asked []string
+	for _, q := range script.Asked {
+		asked = append(asked, q.Kind+" "+q.Message)
+	}
+	// framework has one choice, svcgen's other groups none: not asked.
+	if got := strings.Join(asked, "; "); got != "select Extras; multiselect Tools; confirm Generate svc in ./svc?" {
+		t.Errorf("asked: %s", got)
+	}
+	if q := script.Asked[0]; q.Help != "Small additions. Flag: --extras." || len(q.Options) != 3 || q.Options[0].Description != "says hello" {
+		t.Errorf("extras question: %+v", q)
+	}
+	if !strings.Contains(out.String(), "--extras hello --tools a,b") {
+		t.Errorf("the command line in the summary lacks the overlay's groups:\n%s", out.String())
+	}
+}
