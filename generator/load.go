@@ -2,7 +2,6 @@ package generator
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
 	"sync"
 
@@ -22,8 +21,7 @@ func LoadTemplates(overlayDir string) (*Catalog, error) {
 	if !info.IsDir() {
 		return nil, fmt.Errorf("--templates %s is not a directory", overlayDir)
 	}
-	var overlay fs.FS = os.DirFS(overlayDir)
-	return loadCatalog(templates.FS, overlay, true)
+	return loadCatalog(templates.FS, os.DirFS(overlayDir), true)
 }
 
 // embedded is the catalog of the embedded templates, read once per process: every command

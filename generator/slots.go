@@ -93,7 +93,7 @@ func (e *slotEngine) addPartial(comp, p string, src source, funcs template.FuncM
 		}
 		name := d.Name()
 		if name == file {
-			if !parse.IsEmptyTree(d.Tree.Root) {
+			if !parse.IsEmptyTree(d.Root) {
 				return fmt.Errorf("template %s: a partial file holds only {{ define }} blocks; move the text outside them into a define", file)
 			}
 			continue
@@ -123,7 +123,7 @@ func (e *slotEngine) addPartial(comp, p string, src source, funcs template.FuncM
 
 // checkCalls fails on a slot or slotted call with a literal name that no component declares,
 // wherever it stands in the template: a typo fails every render, not only the stacks whose
-// branch reaches it. It reports whether the tree calls slot at all.
+// branch reaches it.
 func (e *slotEngine) checkCalls(file string, tree *parse.Tree) error {
 	var bad error
 	walkCalls(tree.Root, func(fn string, arg parse.Node) {
