@@ -58,14 +58,6 @@ func (s Spec) With(group, value string) Spec {
 	return s
 }
 
-// Choices returns a copy of every group's choice.
-func (s Spec) Choices() map[string]string {
-	out := make(map[string]string, len(s.choices))
-	for g, v := range s.choices {
-		out[g] = v
-	}
-	return out
-}
 
 // Equal reports whether two specs give the same answers.
 func (s Spec) Equal(o Spec) bool {
