@@ -58,7 +58,6 @@ func (s Spec) With(group, value string) Spec {
 	return s
 }
 
-
 // Equal reports whether two specs give the same answers.
 func (s Spec) Equal(o Spec) bool {
 	if s.Name != o.Name || s.Module != o.Module || len(s.choices) != len(o.choices) {
