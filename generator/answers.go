@@ -41,7 +41,7 @@ func ReadAnswers(path string) (Spec, error) {
 		if err := strictDecode(raw, &m); err != nil {
 			return Spec{}, fmt.Errorf("answer file %s (a manifest): %w", path, err)
 		}
-		return m.Answers, nil
+		return m.Answers.recorded(), nil
 	}
 	if err := checkAnswerKeys(root, ""); err != nil {
 		return Spec{}, fmt.Errorf("%s: %w", path, err)

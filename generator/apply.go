@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 )
 
 // Stage is a scratch directory beside a target, on the same file system, so that moving its
@@ -18,13 +19,17 @@ type Stage struct {
 	Target string // where its contents go
 }
 
-// NewStage creates a staging directory next to target.
+// NewStage creates a staging directory next to target, after removing the ones interrupted runs
+// left there (see CleanService).
 func NewStage(target string) (*Stage, error) {
 	parent := filepath.Dir(filepath.Clean(target))
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(parent, ".svcgen-stage-")
+	if _, err := cleanStages(parent); err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(parent, stagePrefix+strconv.Itoa(os.Getpid())+"-")
 	if err != nil {
 		return nil, err
 	}

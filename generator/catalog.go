@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -44,6 +45,10 @@ type source struct {
 // Catalog is the set of components available to render, read from templates' metadata.
 type Catalog struct {
 	byName map[string]*Component
+	// roots are the template trees the catalog was read from, lowest precedence first (the
+	// embedded templates, then the overlay); Digest hashes them.
+	roots  []fs.FS
+	digest func() (string, error)
 }
 
 // LoadCatalog reads every component folder of base and, when given, of overlay. An overlay
@@ -55,10 +60,12 @@ func LoadCatalog(base fs.FS, overlay fs.FS) (*Catalog, error) {
 
 func loadCatalog(base fs.FS, overlay fs.FS, baseVerified bool) (*Catalog, error) {
 	c := &Catalog{byName: map[string]*Component{}}
+	c.digest = sync.OnceValues(c.computeDigest)
 	for i, fsys := range []fs.FS{base, overlay} {
 		if fsys == nil {
 			continue
 		}
+		c.roots = append(c.roots, fsys)
 		src := source{fsys: fsys, verified: i == 0 && baseVerified}
 		entries, err := fs.ReadDir(fsys, ".")
 		if err != nil {

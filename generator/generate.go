@@ -50,6 +50,17 @@ type NewOptions struct {
 	DryRun    bool   // plan only
 	Tidy      bool   // run `go mod tidy` after rendering
 	Progress  io.Writer
+	// Checkpoint, when set, is called with a name at every step after which an interruption
+	// leaves something on disk; tests kill the process there (see cmd/svcgen's
+	// SVCGEN_TEST_KILL_AT) to hold every such point to "the next command cleans it up".
+	Checkpoint func(name string)
+}
+
+// checkpoint calls fn with name when fn is set.
+func checkpoint(fn func(string), name string) {
+	if fn != nil {
+		fn(name)
+	}
 }
 
 // NewResult is what `new` did, or would do on a dry run.
@@ -77,8 +88,12 @@ func New(ctx context.Context, c *Catalog, opts NewOptions) (*NewResult, error) {
 	}
 	res := &NewResult{Plan: plan}
 	overlay := RecordOverlay(opts.Dir, opts.Templates)
+	digest, err := c.Digest()
+	if err != nil {
+		return nil, err
+	}
 	if opts.DryRun {
-		res.Manifest = NewManifest(opts.Spec, overlay, files)
+		res.Manifest = NewManifest(opts.Spec, digest, overlay, files)
 		return res, nil
 	}
 	stage, err := NewStage(opts.Dir)
@@ -86,9 +101,11 @@ func New(ctx context.Context, c *Catalog, opts NewOptions) (*NewResult, error) {
 		return nil, err
 	}
 	defer stage.Discard() //nolint:errcheck // best effort; after Commit the stage is already gone
+	checkpoint(opts.Checkpoint, "stage created")
 	if err := stage.WriteAll(files); err != nil {
 		return nil, err
 	}
+	checkpoint(opts.Checkpoint, "stage written")
 	if opts.Tidy {
 		if err := Tidy(ctx, stage.Dir, opts.Progress); err != nil {
 			if ctx.Err() != nil {
@@ -104,7 +121,7 @@ func New(ctx context.Context, c *Catalog, opts NewOptions) (*NewResult, error) {
 			return nil, err
 		}
 	}
-	res.Manifest = NewManifest(opts.Spec, overlay, files)
+	res.Manifest = NewManifest(opts.Spec, digest, overlay, files)
 	raw, err := res.Manifest.Marshal()
 	if err != nil {
 		return nil, err
@@ -112,12 +129,14 @@ func New(ctx context.Context, c *Catalog, opts NewOptions) (*NewResult, error) {
 	if err := stage.Write(ManifestName, raw, 0o644); err != nil {
 		return nil, err
 	}
+	checkpoint(opts.Checkpoint, "manifest staged")
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if err := stage.Commit(); err != nil {
 		return nil, fmt.Errorf("moving the service into %s: %w", opts.Dir, err)
 	}
+	checkpoint(opts.Checkpoint, "committed")
 	return res, nil
 }
 

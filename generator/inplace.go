@@ -2,7 +2,6 @@ package generator
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -15,9 +14,6 @@ import (
 // Regeneration changes an existing service in place, file by file, through an os.Root opened on
 // the service directory: no path, whether by "..", an absolute name or a symbolic link, can read
 // or write outside it.
-
-// tempPrefix starts the name of every temporary file regeneration writes beside its target.
-const tempPrefix = ".svcgen-tmp-"
 
 // readLocal reads the slash-separated path rel inside root. A missing file is (nil, false, nil).
 func readLocal(root *os.Root, rel string) ([]byte, bool, error) {
@@ -49,7 +45,9 @@ type pending struct{ tmp, target string }
 // is a rename, which readers see as all-or-nothing). Only when all of them are written, and ctx
 // is not cancelled, are they renamed over their targets and the deletions made. A failure in the
 // first phase removes the temporaries and leaves every file of the service as it was.
-func applyInPlace(ctx context.Context, root *os.Root, changes []Change) error {
+//
+// step (may be nil) is the checkpoint called after each temporary file, rename and deletion.
+func applyInPlace(ctx context.Context, root *os.Root, changes []Change, step func(string)) error {
 	var staged []pending
 	discard := func() {
 		for _, p := range staged {
@@ -67,6 +65,7 @@ func applyInPlace(ctx context.Context, root *os.Root, changes []Change) error {
 			return fmt.Errorf("%s: %w", c.Path, err)
 		}
 		staged = append(staged, pending{tmp: tmp, target: filepath.FromSlash(c.Path)})
+		checkpoint(step, "wrote a temporary file for "+c.Path)
 	}
 	if err := ctx.Err(); err != nil {
 		discard()
@@ -78,6 +77,7 @@ func applyInPlace(ctx context.Context, root *os.Root, changes []Change) error {
 			discard()
 			return fmt.Errorf("%s: %w", filepath.ToSlash(p.target), err)
 		}
+		checkpoint(step, "renamed over "+filepath.ToSlash(p.target))
 	}
 	for _, c := range changes {
 		if c.Action != Delete {
@@ -91,17 +91,19 @@ func applyInPlace(ctx context.Context, root *os.Root, changes []Change) error {
 			return fmt.Errorf("%s: %w", c.Path, err)
 		}
 		removeEmptyParents(root, rel)
+		checkpoint(step, "deleted "+c.Path)
 	}
 	return nil
 }
 
 // writeAtomic replaces the file rel inside root with data: a temporary file beside it, then a
 // rename.
-func writeAtomic(root *os.Root, rel string, data []byte, mode fs.FileMode) error {
+func writeAtomic(root *os.Root, rel string, data []byte, mode fs.FileMode, step func(string)) error {
 	tmp, err := writeTemp(root, rel, data, mode)
 	if err != nil {
 		return err
 	}
+	checkpoint(step, "wrote a temporary file for "+rel)
 	if err := root.Rename(tmp, filepath.FromSlash(rel)); err != nil {
 		root.Remove(tmp) //nolint:errcheck // best effort
 		return err
@@ -122,7 +124,7 @@ func writeTemp(root *os.Root, rel string, data []byte, mode fs.FileMode) (string
 	if err := root.MkdirAll(filepath.FromSlash(dir), 0o755); err != nil {
 		return "", err
 	}
-	tmp := filepath.FromSlash(path.Join(dir, tempPrefix+rand.Text()))
+	tmp := filepath.FromSlash(path.Join(dir, tempName()))
 	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
 		return "", err

@@ -29,7 +29,7 @@ func TestApplyInPlaceWritesDeletesAndCleansUp(t *testing.T) {
 		{Path: "scripts/run.sh", Action: Create, New: []byte("#!/bin/sh\n"), Mode: 0o755},
 		{Path: "mine.txt", Action: Keep},
 	}
-	if err := applyInPlace(context.Background(), openRoot(t, dir), changes); err != nil {
+	if err := applyInPlace(context.Background(), openRoot(t, dir), changes, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := listTree(t, dir); !slices.Equal(got, []string{"main.go", "scripts/run.sh"}) {
@@ -54,7 +54,7 @@ func TestApplyInPlaceNeverLeavesTheServiceDirectory(t *testing.T) {
 	os.MkdirAll(outside, 0o755)
 	os.Symlink(outside, filepath.Join(dir, "link")) // a symlink in the service pointing out of it
 	for _, p := range []string{"../escape.txt", "link/escape.txt", "/etc/escape.txt"} {
-		err := applyInPlace(context.Background(), openRoot(t, dir), []Change{{Path: p, Action: Create, New: []byte("x\n")}})
+		err := applyInPlace(context.Background(), openRoot(t, dir), []Change{{Path: p, Action: Create, New: []byte("x\n")}}, nil)
 		if err == nil {
 			t.Errorf("%s: written", p)
 		}
@@ -75,7 +75,7 @@ func TestApplyInPlaceFailingWriteChangesNothing(t *testing.T) {
 		{Path: "a.txt", Action: Update, New: []byte("A\n")},
 		{Path: "blocker/b.txt", Action: Create, New: []byte("b\n")},
 	}
-	if err := applyInPlace(context.Background(), openRoot(t, dir), changes); err == nil {
+	if err := applyInPlace(context.Background(), openRoot(t, dir), changes, nil); err == nil {
 		t.Fatal("no error")
 	}
 	if data, _ := os.ReadFile(filepath.Join(dir, "a.txt")); string(data) != "a\n" {

@@ -2,13 +2,16 @@ package generator
 
 import (
 	"bytes"
+	"crypto/sha1" //nolint:gosec // git's blob ids are SHA-1; they name objects, they secure nothing here
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 
 	"gopkg.in/yaml.v3"
 )
@@ -16,9 +19,18 @@ import (
 // ManifestName is the manifest's file name at the root of a generated service.
 const ManifestName = ".svcgen.yaml"
 
-// ManifestFormat is the version of the manifest's schema; bump it when the schema changes
-// incompatibly so older generators refuse newer manifests instead of misreading them.
-const ManifestFormat = 1
+// ManifestFormat is the version of the manifest's schema that svcgen writes; bump it when the
+// schema changes so older generators refuse newer manifests instead of misreading them.
+//
+//   - 1 (svcgen 0.1.0): answers, the overlay, and per file its component and SHA-256.
+//   - 2: adds the template set's digest and, per file, the git blob id of the bytes written.
+//
+// Every format svcgen ever wrote stays readable (readableFormats; testdata/manifests holds one
+// of each, and TestReadManifestEveryReleasedFormat reads them).
+const ManifestFormat = 2
+
+// readableFormats are the manifest formats this svcgen reads.
+var readableFormats = []int{1, 2}
 
 // Version is this generator's release. It is recorded in manifests and so kept as a constant
 // (not taken from VCS stamps) to keep output identical across builds of the same release.
@@ -29,7 +41,11 @@ const Version = "0.1.0"
 type Manifest struct {
 	Format    int    `yaml:"format"`
 	Generator string `yaml:"generator"`
-	Answers   Spec   `yaml:"answers"`
+	// TemplateDigest identifies the exact template set the files were rendered from
+	// (Catalog.Digest): two builds can share a version number, never a digest. Empty in
+	// manifests of format 1.
+	TemplateDigest string `yaml:"template_digest,omitempty"`
+	Answers        Spec   `yaml:"answers"`
 	// Templates is the --templates overlay directory the service was generated with, if any,
 	// relative to the service directory when it can be (RecordOverlay). Every regeneration
 	// command renders with LoadTemplates(OverlayDir(dir, manifest)), so the base render and the
@@ -39,11 +55,29 @@ type Manifest struct {
 }
 
 // ManifestFile is one generated file: its owning component and the SHA-256 of the bytes the
-// generator wrote (for go.mod and go.sum, the bytes after `go mod tidy`).
+// generator wrote (for go.mod and go.sum, the bytes after `go mod tidy`). For a file whose
+// owners' edits were merged, "the bytes written" are the render, not the merged file: they are
+// the base of the next merge. Blob is the git blob id of the same bytes (`git hash-object`), so
+// regeneration can read them back from the service's repository (see findBase); empty in
+// manifests of format 1.
 type ManifestFile struct {
 	Path      string `yaml:"path"`
 	Component string `yaml:"component"`
 	SHA256    string `yaml:"sha256"`
+	Blob      string `yaml:"blob,omitempty"`
+}
+
+// entryFor is the manifest entry of a file svcgen wrote.
+func entryFor(path, component string, data []byte) ManifestFile {
+	return ManifestFile{Path: path, Component: component, SHA256: Hash(data), Blob: GitBlobID(data)}
+}
+
+// GitBlobID returns the id git gives data as a blob, as `git hash-object` computes it.
+func GitBlobID(data []byte) string {
+	h := sha1.New() //nolint:gosec // see the import
+	h.Write([]byte("blob " + strconv.Itoa(len(data)) + "\x00"))
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Hash returns the hex SHA-256 of data, as the manifest records it.
@@ -53,10 +87,10 @@ func Hash(data []byte) string {
 }
 
 // NewManifest records files as written.
-func NewManifest(s Spec, templates string, files []File) *Manifest {
-	m := &Manifest{Format: ManifestFormat, Generator: Version, Answers: s, Templates: templates}
+func NewManifest(s Spec, digest, templates string, files []File) *Manifest {
+	m := &Manifest{Format: ManifestFormat, Generator: Version, TemplateDigest: digest, Answers: s, Templates: templates}
 	for _, f := range files {
-		m.Files = append(m.Files, ManifestFile{Path: f.Path, Component: f.Component, SHA256: Hash(f.Data)})
+		m.Files = append(m.Files, entryFor(f.Path, f.Component, f.Data))
 	}
 	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
 	return m
@@ -87,7 +121,20 @@ func (m *Manifest) Marshal() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// ReadManifest reads the manifest of the service in dir.
+// recorded returns answers as a manifest records them: an optional group whose key is missing is
+// none (the manifest was written before the group existed, and the service has none of it).
+func (s Spec) recorded() Spec {
+	for _, g := range Groups {
+		if f := s.Field(g.Name); g.Optional && *f == "" {
+			*f = None
+		}
+	}
+	return s
+}
+
+// ReadManifest reads the manifest of the service in dir, of any format svcgen ever wrote. An
+// optional group whose key is missing reads as none: a manifest written before the group existed
+// says nothing about it, and a service that never had the group has none of it.
 func ReadManifest(dir string) (*Manifest, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, ManifestName))
 	if errors.Is(err, os.ErrNotExist) {
@@ -102,9 +149,10 @@ func ReadManifest(dir string) (*Manifest, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestName), err)
 	}
-	if m.Format != ManifestFormat {
-		return nil, fmt.Errorf("%s: format %d is not supported by svcgen %s (expects %d)", ManifestName, m.Format, Version, ManifestFormat)
+	if !slices.Contains(readableFormats, m.Format) {
+		return nil, fmt.Errorf("%s: format %d is not supported by svcgen %s (it reads formats %v): install a newer svcgen", ManifestName, m.Format, Version, readableFormats)
 	}
+	m.Answers = m.Answers.recorded()
 	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
 	return &m, nil
 }

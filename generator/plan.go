@@ -33,10 +33,13 @@ type Change struct {
 	Action    Action `json:"action"`
 	Reason    string `json:"reason,omitempty"`
 	// Edited is set when the file's owners changed it since svcgen wrote it (regeneration only).
-	Edited bool        `json:"edited,omitempty"`
-	Old    []byte      `json:"-"` // what is on disk now (nil when absent)
-	New    []byte      `json:"-"` // what will be on disk afterwards (nil when deleted, or when a conflict leaves the file as it is)
-	Mode   fs.FileMode `json:"-"`
+	Edited bool `json:"edited,omitempty"`
+	// Base says where the base of a three-way merge came from (edited files only).
+	Base BaseSource  `json:"base,omitempty"`
+	base []byte      // the base's bytes, when Base found them
+	Old  []byte      `json:"-"` // what is on disk now (nil when absent)
+	New  []byte      `json:"-"` // what will be on disk afterwards (nil when deleted, or when a conflict leaves the file as it is)
+	Mode fs.FileMode `json:"-"`
 }
 
 // Writes reports whether applying the change touches the disk. A conflict writes when it puts

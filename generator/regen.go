@@ -3,8 +3,11 @@ package generator
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,6 +41,9 @@ type RegenOptions struct {
 	// Templates, when set, is the overlay to record in the manifest from now on (as
 	// RecordOverlay gives it; "" for none): the service is being moved to another overlay.
 	Templates *string
+	// Checkpoint is called at every step after which an interruption leaves something on disk
+	// (see NewOptions.Checkpoint).
+	Checkpoint func(name string)
 }
 
 // RegenResult is what a regeneration did, or would do on a dry run.
@@ -50,6 +56,10 @@ type RegenResult struct {
 	Tidied          bool // `go mod tidy` ran
 	// TidyErr is set when everything was written but `go mod tidy` failed.
 	TidyErr error
+	// Bases are the changes to the stored bases (BaseDir), and Cleaned the temporary files
+	// interrupted commands had left, removed first (CleanService).
+	Bases   []Change
+	Cleaned []string
 }
 
 // Conflicts lists the changes a person has to resolve.
@@ -99,10 +109,12 @@ func HasConflictMarkers(data []byte) bool {
 }
 
 // regenState is what the planner leaves for the apply step: the manifest entries of every path
-// it decided (go.mod and go.sum are added after tidy) and whether go.mod was part of the plan.
+// it decided (go.mod and go.sum are added after tidy), whether go.mod was part of the plan, and
+// the changes to the stored bases (BaseDir).
 type regenState struct {
 	entries []ManifestFile
 	goMod   bool
+	bases   []Change
 }
 
 // PlanRegen plans bringing an existing service (in dir, generated as recorded in old) in step
@@ -111,10 +123,10 @@ type regenState struct {
 // the new render of spec (from c) produces or the manifest lists, it compares three versions:
 //
 //   - theirs: the new render of the answers;
-//   - ours: the file on disk;
-//   - base: the render of the manifest's recorded answers with the current templates, usable
-//     only when its hash equals the hash the manifest recorded (otherwise the templates changed
-//     since the file was written and the base is unknown).
+//   - ours: the file on disk (in its LF form when every line ends in CRLF: see crlfOnly);
+//   - base: the exact bytes svcgen wrote last time, from the first source that has them (see
+//     BaseSource: the service's git repository, its stored copy, a re-render by today's
+//     templates, the file's git history), each accepted only when its hash is the manifest's;
 //
 // and decides:
 //
@@ -126,12 +138,13 @@ type regenState struct {
 //   - edited → three-way merge of base, ours and theirs: Merge when clean (Unchanged when the
 //     merge is the file as it is), Conflict with git-style markers written into the file when
 //     both sides changed the same lines, and Conflict (markers around every difference) when
-//     the base is unknown — never a guess;
+//     no source has the base — never a guess. Change.Base says which source gave it;
 //   - in the manifest but no longer rendered → Delete when unedited, Keep (and report) when
 //     edited; a kept file is no longer listed in the manifest: it is now the owners' own.
 //
-// go.mod follows RegenGoMod's rule and go.sum is what `go mod tidy` writes. Files that are
-// neither rendered nor in the manifest are the owners' and never looked at.
+// A CRLF file is written back CRLF. go.mod follows RegenGoMod's rule and go.sum is what `go mod
+// tidy` writes. Files that are neither rendered nor in the manifest are the owners' and never
+// looked at.
 //
 // The manifest records, for every generated file, the hash of the render — not of a merged file
 // — so a file its owners edited stays "edited" and its edits survive every later regeneration.
@@ -151,21 +164,22 @@ func planRegen(c *Catalog, old *Manifest, spec Spec, dir string, opts PlanOption
 		return nil, nil, fmt.Errorf("render: %w", err)
 	}
 	theirs := byPath(files)
-	// The base: the recorded answers rendered by the current templates. When that fails (say a
-	// recorded component is gone from the catalog) no base is known and edited files conflict.
+	// The re-render: the recorded answers rendered by the current templates. When that fails
+	// (say a recorded component is gone from the catalog) it is no source of bases.
 	baseCatalog := c
 	if opts.Base != nil {
 		baseCatalog = opts.Base
 	}
-	var base map[string]File
+	var rerender map[string]File
 	if baseFiles, err := Render(old.Answers, baseCatalog); err == nil {
-		base = byPath(baseFiles)
+		rerender = byPath(baseFiles)
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer root.Close()
+	bases := newBaseFinder(root, dir, rerender)
 
 	included := func(component string) bool {
 		return len(opts.Only) == 0 || slices.Contains(opts.Only, component)
@@ -185,18 +199,18 @@ func planRegen(c *Catalog, old *Manifest, spec Spec, dir string, opts PlanOption
 			}
 			continue
 		}
-		ch, err := planPath(root, path, t, rendered, m, inManifest, base, opts.Force)
+		ch, err := planPath(root, path, t, rendered, m, inManifest, bases, opts.Force)
 		if err != nil {
 			return nil, nil, err
 		}
 		ch.Component = component
 		if rendered && recordsRender(ch) {
-			state.entries = append(state.entries, ManifestFile{Path: path, Component: t.Component, SHA256: Hash(t.Data)})
+			state.entries = append(state.entries, entryFor(path, t.Component, t.Data))
 		}
 		plan.Changes = append(plan.Changes, ch)
 	}
 	if t, ok := theirs["go.mod"]; ok && included(t.Component) {
-		ch, err := planGoMod(root, t, old, base)
+		ch, err := planGoMod(root, t, old, rerender)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -204,7 +218,85 @@ func planRegen(c *Catalog, old *Manifest, spec Spec, dir string, opts PlanOption
 		state.goMod = true
 	}
 	sort.Slice(plan.Changes, func(i, j int) bool { return plan.Changes[i].Path < plan.Changes[j].Path })
+	if state.bases, err = planBases(root, plan, theirs, state.entries); err != nil {
+		return nil, nil, err
+	}
 	return plan, state, nil
+}
+
+// planBases plans the stored bases (BaseDir) after the plan. A file the manifest will list
+// whose content on disk will differ from its render (an edited, merged or conflicting file)
+// needs a copy of the render when nothing else has it: when the render is not the base just
+// found (which came from the repository or a copy), because the templates changed. Once made,
+// the copy follows the render for as long as the file differs from it. Every other copy is
+// deleted, except those of paths the plan left alone (the components `regen COMPONENT` did not
+// name). So a regeneration of an edited service whose templates did not change writes nothing.
+func planBases(root *os.Root, plan *Plan, theirs map[string]File, entries []ManifestFile) ([]Change, error) {
+	have, err := storedBases(root)
+	if err != nil {
+		return nil, err
+	}
+	want := map[string][]byte{}
+	planned := map[string]bool{}
+	for _, c := range plan.Changes {
+		planned[c.Path] = true
+		t, rendered := theirs[c.Path]
+		if !rendered || !recordsRender(c) || slices.Contains(tidiedFiles, c.Path) {
+			continue
+		}
+		after := c.Old
+		if c.Writes() {
+			after = c.New
+		}
+		if bytes.Equal(toLF(after), t.Data) {
+			continue
+		}
+		if _, stored := have[c.Path]; stored || !bytes.Equal(c.base, t.Data) {
+			want[c.Path] = t.Data
+		}
+	}
+	listed := map[string]bool{}
+	for _, e := range entries {
+		listed[e.Path] = true
+	}
+	var out []Change
+	for _, p := range slices.Sorted(maps.Keys(have)) {
+		if _, ok := want[p]; !ok && (planned[p] || !listed[p]) {
+			out = append(out, Change{Path: BaseDir + "/" + p, Action: Delete, Old: have[p]})
+		}
+	}
+	for _, p := range slices.Sorted(maps.Keys(want)) {
+		old, ok := have[p]
+		switch {
+		case !ok:
+			out = append(out, Change{Path: BaseDir + "/" + p, Action: Create, New: want[p], Mode: 0o644})
+		case !bytes.Equal(old, want[p]):
+			out = append(out, Change{Path: BaseDir + "/" + p, Action: Update, Old: old, New: want[p], Mode: 0o644})
+		}
+	}
+	return out, nil
+}
+
+// storedBases reads every copy under BaseDir, by the path of the file it is the base of.
+func storedBases(root *os.Root) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := fs.WalkDir(root.FS(), BaseDir, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && p == BaseDir:
+			return fs.SkipAll
+		case err != nil:
+			return err
+		case !d.Type().IsRegular() || tempRE.MatchString(d.Name()):
+			return nil
+		}
+		data, err := root.ReadFile(filepath.FromSlash(p))
+		if err != nil {
+			return err
+		}
+		out[strings.TrimPrefix(p, BaseDir+"/")] = data
+		return nil
+	})
+	return out, err
 }
 
 // regenPaths lists, sorted, every path the render produces or the manifest lists, except the
@@ -245,7 +337,7 @@ func recordsRender(c Change) bool {
 }
 
 // planPath decides one path other than go.mod and go.sum.
-func planPath(root *os.Root, path string, t File, rendered bool, m ManifestFile, inManifest bool, base map[string]File, force bool) (Change, error) {
+func planPath(root *os.Root, path string, t File, rendered bool, m ManifestFile, inManifest bool, bases *baseFinder, force bool) (Change, error) {
 	ch := Change{Path: path}
 	if info, err := root.Stat(filepath.FromSlash(path)); err == nil && info.IsDir() {
 		ch.Action, ch.Reason = Conflict, "a directory is in the way"
@@ -256,7 +348,12 @@ func planPath(root *os.Root, path string, t File, rendered bool, m ManifestFile,
 		return ch, fmt.Errorf("%s: %w", path, err)
 	}
 	ch.Old = disk
-	edited := exists && (!inManifest || Hash(disk) != m.SHA256)
+	// ours is the disk in LF; eol gives a result the disk's line ends back.
+	ours, eol := disk, func(b []byte) []byte { return b }
+	if crlfOnly(disk) {
+		ours, eol = toLF(disk), toCRLF
+	}
+	edited := exists && (!inManifest || Hash(disk) != m.SHA256 && Hash(ours) != m.SHA256)
 	ch.Edited = exists && inManifest && edited
 	if !rendered {
 		switch {
@@ -273,41 +370,42 @@ func planPath(root *os.Root, path string, t File, rendered bool, m ManifestFile,
 	switch {
 	case !exists:
 		ch.Action, ch.New = Create, t.Data
-	case bytes.Equal(disk, t.Data):
+	case bytes.Equal(disk, t.Data) || bytes.Equal(ours, t.Data):
 		ch.Action, ch.New = Unchanged, disk
 	case !inManifest && force:
 		ch.Action, ch.New, ch.Reason = Overwrite, t.Data, "a file svcgen did not write was in the way (--force)"
 	case !inManifest:
 		ch.Action, ch.Reason = Conflict, "a file svcgen did not write is in the way: move it, or pass --force to replace it"
 	case !edited:
-		ch.Action, ch.New = Update, t.Data
+		ch.Action, ch.New = Update, eol(t.Data)
 	default:
 		if info, err := root.Stat(filepath.FromSlash(path)); err == nil {
 			ch.Mode = info.Mode().Perm() // the owners' file keeps its mode
 		}
-		b, ok := base[path]
-		if !ok || Hash(b.Data) != m.SHA256 {
-			r := merge.Merge(nil, disk, t.Data, conflictLabels)
-			ch.Action, ch.New = Conflict, r.Bytes
-			ch.Reason = "edited, and the templates changed since it was generated, so there is no base to merge from: every difference is marked"
+		base, source := bases.find(path, m)
+		ch.Base, ch.base = source, base
+		if source == BaseNone {
+			r := merge.Merge(nil, ours, t.Data, conflictLabels)
+			ch.Action, ch.New = Conflict, eol(r.Bytes)
+			ch.Reason = "edited, and neither the repository, nor a stored copy, nor today's templates have the bytes svcgen wrote, so there is no base to merge from: every difference is marked (base: none)"
 			return ch, nil
 		}
-		r := merge.Merge(b.Data, disk, t.Data, conflictLabels)
+		r := merge.Merge(base, ours, t.Data, conflictLabels)
 		switch {
 		case !r.Clean():
-			ch.Action, ch.New = Conflict, r.Bytes
-			ch.Reason = fmt.Sprintf("your edits and svcgen's changes overlap: %d conflict%s marked", r.Conflicts, plural(r.Conflicts))
-		case bytes.Equal(r.Bytes, disk):
+			ch.Action, ch.New = Conflict, eol(r.Bytes)
+			ch.Reason = fmt.Sprintf("your edits and svcgen's changes overlap: %d conflict%s marked (base: %s)", r.Conflicts, plural(r.Conflicts), source)
+		case bytes.Equal(r.Bytes, ours):
 			ch.Action, ch.New, ch.Reason = Unchanged, disk, "edited; svcgen has nothing new for it"
 		default:
-			ch.Action, ch.New, ch.Reason = Merge, r.Bytes, "your edits merged with svcgen's changes"
+			ch.Action, ch.New, ch.Reason = Merge, eol(r.Bytes), fmt.Sprintf("your edits merged with svcgen's changes (base: %s)", source)
 		}
 	}
 	return ch, nil
 }
 
 // planGoMod decides go.mod by RegenGoMod's rule.
-func planGoMod(root *os.Root, t File, old *Manifest, base map[string]File) (Change, error) {
+func planGoMod(root *os.Root, t File, old *Manifest, rerender map[string]File) (Change, error) {
 	ch := Change{Path: t.Path, Component: t.Component, Mode: t.Mode}
 	disk, exists, err := readLocal(root, t.Path)
 	if err != nil {
@@ -321,8 +419,8 @@ func planGoMod(root *os.Root, t File, old *Manifest, base map[string]File) (Chan
 	m, inManifest := old.Lookup(t.Path)
 	ch.Edited = !inManifest || Hash(disk) != m.SHA256
 	var baseMod []byte
-	if b, ok := base[t.Path]; ok {
-		baseMod = b.Data
+	if b, ok := rerender[t.Path]; ok {
+		baseMod = b.Data // only its requirements are read: what tidy may have dropped
 	}
 	out, changed, err := RegenGoMod(disk, baseMod, t.Data)
 	switch {
@@ -357,26 +455,31 @@ func Regen(ctx context.Context, c *Catalog, old *Manifest, opts RegenOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	res := &RegenResult{Plan: plan}
+	res := &RegenResult{Plan: plan, Bases: state.bases}
 	if opts.DryRun {
 		return res, nil
+	}
+	if res.Cleaned, err = CleanService(opts.Dir); err != nil {
+		return nil, err
 	}
 	root, err := os.OpenRoot(opts.Dir)
 	if err != nil {
 		return nil, err
 	}
 	defer root.Close()
-	if err := applyInPlace(ctx, root, plan.Changes); err != nil {
+	if err := applyInPlace(ctx, root, slices.Concat(plan.Changes, state.bases), opts.Checkpoint); err != nil {
 		return nil, err
 	}
 	if opts.Tidy && needsTidy(plan) {
 		res.Tidied = true
+		checkpoint(opts.Checkpoint, "tidy")
 		if err := runTidy(ctx, opts.Dir, opts.Progress); err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
 			res.TidyErr = err
 		}
+		checkpoint(opts.Checkpoint, "tidied")
 	}
 	entries := state.entries
 	if state.goMod || res.Tidied {
@@ -386,7 +489,7 @@ func Regen(ctx context.Context, c *Catalog, old *Manifest, opts RegenOptions) (*
 				return nil, err
 			}
 			if ok {
-				entries = append(entries, ManifestFile{Path: name, Component: CoreComponent, SHA256: Hash(data)})
+				entries = append(entries, entryFor(name, CoreComponent, data))
 			}
 		}
 	} else {
@@ -401,7 +504,11 @@ func Regen(ctx context.Context, c *Catalog, old *Manifest, opts RegenOptions) (*
 	if opts.Templates != nil {
 		templates = *opts.Templates
 	}
-	res.Manifest = &Manifest{Format: ManifestFormat, Generator: Version, Answers: opts.Spec, Templates: templates, Files: entries}
+	digest, err := c.Digest()
+	if err != nil {
+		return nil, err
+	}
+	res.Manifest = &Manifest{Format: ManifestFormat, Generator: Version, TemplateDigest: digest, Answers: opts.Spec, Templates: templates, Files: entries}
 	raw, err := res.Manifest.Marshal()
 	if err != nil {
 		return nil, err
@@ -411,7 +518,7 @@ func Regen(ctx context.Context, c *Catalog, old *Manifest, opts RegenOptions) (*
 		return nil, err
 	}
 	if !bytes.Equal(current, raw) {
-		if err := writeAtomic(root, ManifestName, raw, 0o644); err != nil {
+		if err := writeAtomic(root, ManifestName, raw, 0o644, opts.Checkpoint); err != nil {
 			return nil, fmt.Errorf("writing %s: %w", ManifestName, err)
 		}
 		res.ManifestWritten = true

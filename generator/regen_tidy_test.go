@@ -13,13 +13,20 @@ import (
 // TestRegenTidyKeepsOwnersModulesAndDropsARemovedComponents runs the real `go mod tidy`,
 // offline, on modules svcgen itself depends on (so they are in the module cache): a component
 // requiring golang.org/x/mod is added and removed again while the owners' own file imports
-// gopkg.in/yaml.v3, a requirement they added. After the removal tidy drops x/mod and keeps
-// yaml.v3.
+// github.com/google/uuid, a requirement they added. After the removal tidy drops x/mod and
+// keeps uuid. Both modules are ones whose whole module graph a build of svcgen downloads (uuid
+// has no requirements; yaml.v3, say, would need gopkg.in/check.v1's go.mod, which an empty
+// module cache does not get from building svcgen), so the test passes offline on a fresh machine.
 func TestRegenTidyKeepsOwnersModulesAndDropsARemovedComponents(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go command")
 	}
+	// Offline: the modules are in the cache because svcgen is built from them. GOPROXY=off
+	// does not keep the go command from the checksum database, which it asks for every module
+	// the service's go.sum lacks (on a machine whose sumdb cache is cold, that is a network
+	// call); the cache already verified these modules against svcgen's own go.sum.
 	t.Setenv("GOPROXY", "off")
+	t.Setenv("GOSUMDB", "off")
 	t.Setenv("GOFLAGS", "-mod=mod")
 	Versions["golang.org/x/mod"] = "v0.43.0"
 	t.Cleanup(func() { delete(Versions, "golang.org/x/mod") })
@@ -35,8 +42,8 @@ func TestRegenTidyKeepsOwnersModulesAndDropsARemovedComponents(t *testing.T) {
 	c := regenCatalog(t, fsys)
 	spec := Spec{Name: "svc", Module: "example.com/svc", Framework: "gin", Database: None, Cache: None, Broker: None, Metrics: None, CI: None, Deploy: None}
 	dir := generated(t, c, spec)
-	write(t, dir, "internal/mine/mine.go", "package mine\n\nimport \"gopkg.in/yaml.v3\"\n\nvar _ = yaml.Marshal\n")
-	write(t, dir, "go.mod", read(t, dir, "go.mod")+"\nrequire gopkg.in/yaml.v3 v3.0.1\n")
+	write(t, dir, "internal/mine/mine.go", "package mine\n\nimport \"github.com/google/uuid\"\n\nvar _ = uuid.NewString\n")
+	write(t, dir, "go.mod", read(t, dir, "go.mod")+"\nrequire github.com/google/uuid v1.6.0\n")
 
 	tidyRegen := func(s Spec) {
 		t.Helper()
@@ -55,11 +62,11 @@ func TestRegenTidyKeepsOwnersModulesAndDropsARemovedComponents(t *testing.T) {
 	withSemver := spec
 	withSemver.Metrics = "semver"
 	tidyRegen(withSemver)
-	testtree.Contains(t, "go.mod after add", read(t, dir, "go.mod"), "golang.org/x/mod v0.43.0", "gopkg.in/yaml.v3 v3.0.1")
+	testtree.Contains(t, "go.mod after add", read(t, dir, "go.mod"), "golang.org/x/mod v0.43.0", "github.com/google/uuid v1.6.0")
 
 	tidyRegen(spec)
 	gomod := read(t, dir, "go.mod")
-	testtree.Contains(t, "go.mod after remove", gomod, "gopkg.in/yaml.v3 v3.0.1")
+	testtree.Contains(t, "go.mod after remove", gomod, "github.com/google/uuid v1.6.0")
 	if strings.Contains(gomod, "golang.org/x/mod") {
 		t.Errorf("the removed component's module survived tidy:\n%s", gomod)
 	}

@@ -48,6 +48,7 @@ type changeJSON struct {
 	Component string `json:"component"`
 	Action    string `json:"action"`
 	Reason    string `json:"reason,omitempty"`
+	Base      string `json:"base,omitempty"` // where the merge base came from (edited files)
 	Diff      string `json:"diff,omitempty"`
 }
 
@@ -57,7 +58,7 @@ type changeJSON struct {
 func writePlanJSON(streams *IOStreams, service string, plan *generator.Plan, dryRun, withDiffs bool) error {
 	out := planJSON{Service: service, Dir: plan.Dir, DryRun: dryRun, Changes: []changeJSON{}}
 	for _, c := range plan.Changes {
-		cj := changeJSON{Path: c.Path, Component: c.Component, Action: string(c.Action), Reason: c.Reason}
+		cj := changeJSON{Path: c.Path, Component: c.Component, Action: string(c.Action), Reason: c.Reason, Base: string(c.Base)}
 		if withDiffs && c.Writes() {
 			oldName, newName := c.Path, c.Path
 			if c.Old == nil {

@@ -111,6 +111,7 @@ func runNew(cmd *cobra.Command, o *newOptions) error {
 	res, err := generator.New(cmd.Context(), catalog, generator.NewOptions{
 		Spec: spec, Dir: filepath.Clean(dir), Templates: o.templates,
 		Force: o.force, DryRun: o.dryRun, Tidy: !o.noTidy, Progress: o.streams.ErrOut,
+		Checkpoint: testCheckpoint(o.streams),
 	})
 	if err != nil {
 		return err
@@ -166,7 +167,14 @@ func printCreated(streams *IOStreams, spec generator.Spec, dir string, res *gene
 	if res.TidyErr != nil {
 		return
 	}
-	fmt.Fprintf(out, "\nnext steps:\n  cd %s\n  make test\n", dir)
+	fmt.Fprintf(out, "\nnext steps:\n  cd %s\n", dir)
+	// svcgen's output in the history is the base from which regen merges the owners' edits
+	// once the templates change (see generator.BaseSource).
+	commit := `git add -A && git commit -m "svcgen new ` + spec.Name + `"`
+	if !generator.InGitWorkTree(dir) {
+		commit = "git init && " + commit
+	}
+	fmt.Fprintf(out, "  %s   # before you edit: svcgen regen merges your edits from it\n  make test\n", commit)
 	if needsServers(spec) {
 		fmt.Fprintln(out, "  cp .env.example .env  # then point its URLs at your servers (docker-compose.yml has them)")
 	}

@@ -140,9 +140,20 @@ func regenerate(cmd *cobra.Command, o *serviceOptions, svc *service, spec genera
 		Dir: svc.dir, Spec: spec,
 		PlanOptions: svc.planOptions(only, o.force), Templates: svc.overlay,
 		DryRun: o.dryRun, Tidy: !o.noTidy, Progress: o.streams.ErrOut,
+		Checkpoint: testCheckpoint(o.streams),
 	})
 	if err != nil {
 		return err
+	}
+	if len(res.Cleaned) > 0 {
+		fmt.Fprintf(o.textOut(), "removed %d temporary file%s an interrupted svcgen left: %s\n", len(res.Cleaned), plural(len(res.Cleaned)), strings.Join(res.Cleaned, ", "))
+	}
+	if spec == svc.manifest.Answers {
+		upgrade, err := generator.PlanUpgrade(svc.manifest, svc.catalog, res.Plan.Rendered)
+		if err != nil {
+			return err
+		}
+		printUpgrade(o.textOut(), upgrade)
 	}
 	switch {
 	case o.format == formatJSON:
@@ -156,11 +167,12 @@ func regenerate(cmd *cobra.Command, o *serviceOptions, svc *service, spec genera
 			printDiff(o.streams, res.Plan)
 		}
 		fmt.Fprintf(o.streams.Out, "dry run: nothing written to %s\n", svc.dir)
-	case countWrites(res.Plan) == 0 && !res.ManifestWritten:
+	case countWrites(res.Plan) == 0 && !res.ManifestWritten && len(res.Bases) == 0:
 		printChanges(o.streams, res.Plan)
 		fmt.Fprintf(o.streams.Out, "%s is in step with its answers: nothing written\n", spec.Name)
 	default:
 		printChanges(o.streams, res.Plan)
+		printBases(o.streams, res.Bases)
 		fmt.Fprintf(o.streams.Out, "%s: %s\n", spec.Name, summary(res.Plan))
 	}
 	if conflicts := res.Conflicts(); len(conflicts) > 0 {
@@ -184,6 +196,54 @@ func regenerate(cmd *cobra.Command, o *serviceOptions, svc *service, spec genera
 		return &exitError{code: exitConflict, err: err}
 	}
 	return res.TidyErr
+}
+
+// printBases says what changed in the stored bases: svcgen's renders of the edited files, which
+// the next merge needs and nothing else keeps.
+func printBases(streams *IOStreams, bases []generator.Change) {
+	var written, removed int
+	for _, c := range bases {
+		if c.Action == generator.Delete {
+			removed++
+		} else {
+			written++
+		}
+	}
+	if written > 0 {
+		fmt.Fprintf(streams.Out, "kept svcgen's render of %d edited file%s in %s: the base of the next merge; commit it with your edits\n", written, plural(written), generator.BaseDir)
+	}
+	if removed > 0 {
+		fmt.Fprintf(streams.Out, "removed %d render%s from %s that no merge needs any more\n", removed, plural(removed), generator.BaseDir)
+	}
+}
+
+// printUpgrade says how the templates changed since the service was generated, if they did.
+func printUpgrade(w io.Writer, u *generator.Upgrade) {
+	if u == nil {
+		return
+	}
+	from := "svcgen " + u.FromVersion
+	if u.FromDigest != "" {
+		from += " (templates " + shortDigest(u.FromDigest) + ")"
+	}
+	to := fmt.Sprintf("svcgen %s (templates %s)", u.ToVersion, shortDigest(u.ToDigest))
+	if len(u.Files) == 0 {
+		fmt.Fprintf(w, "templates changed: %s → %s; none of this service's files renders differently\n", from, to)
+		return
+	}
+	fmt.Fprintf(w, "templates changed: %s → %s; what they write for this service's answers (%d file%s):\n",
+		from, to, len(u.Files), plural(len(u.Files)))
+	for _, f := range u.Files {
+		fmt.Fprintf(w, "  %-8s %s\n", f.Change, f.Path)
+	}
+}
+
+// shortDigest shortens "sha256:<64 hex>" to its first 12 digits, as git shortens commits.
+func shortDigest(d string) string {
+	if len(d) > len("sha256:")+12 {
+		return d[:len("sha256:")+12]
+	}
+	return d
 }
 
 // printChanges lists every change but the unchanged files, with the reason when there is one.
