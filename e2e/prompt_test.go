@@ -170,13 +170,22 @@ func testOverlay(t *testing.T) string {
 	return dir
 }
 
-// The groups `new` asks together in one multi-select, in the order it lists their components.
-var componentGroups = []string{"database", "cache", "broker", "metrics"}
+// componentGroups are the groups `new` asks together in one multi-select, in the order it lists
+// their components.
+func componentGroups(c *generator.Catalog) []string {
+	var out []string
+	for _, g := range c.Groups() {
+		if g.Together {
+			out = append(out, g.Name)
+		}
+	}
+	return out
+}
 
 // componentOptions lists the options of the components question as `new` shows them.
 func componentOptions(c *generator.Catalog) []string {
 	var out []string
-	for _, g := range componentGroups {
+	for _, g := range componentGroups(c) {
 		for _, comp := range c.InGroup(g) {
 			out = append(out, comp.Name)
 		}
@@ -218,7 +227,7 @@ func setChecks(options []string, cursor int, checked, want []string) []string {
 // defaults is the options of the components question that start checked.
 func defaults(c *generator.Catalog) []string {
 	var out []string
-	for _, g := range componentGroups {
+	for _, g := range componentGroups(c) {
 		if d := c.Default(g); d != generator.None {
 			out = append(out, d)
 		}
@@ -235,15 +244,16 @@ func nonDefaultAnswers(c *generator.Catalog) ([]question, map[string]string) {
 	var qs []question
 	want := map[string]string{}
 	var picked []string
-	for _, g := range generator.Groups {
+	together := componentGroups(c)
+	for _, g := range c.Groups() {
 		choices, def := c.Choices(g.Name), c.Default(g.Name)
-		if slices.Contains(componentGroups, g.Name) {
+		if g.Together {
 			want[g.Name] = generator.None
 			if comps := c.InGroup(g.Name); def == generator.None && len(comps) > 0 {
 				want[g.Name] = comps[0].Name
 				picked = append(picked, comps[0].Name)
 			}
-			if g.Name == componentGroups[len(componentGroups)-1] && len(componentOptions(c)) > 0 {
+			if g.Name == together[len(together)-1] && len(componentOptions(c)) > 0 {
 				keys := setChecks(componentOptions(c), 0, defaults(c), picked)
 				qs = append(qs, question{"Components", append(keys, keyEnter)})
 			}
@@ -287,7 +297,7 @@ func TestPromptEnterThroughCreatesService(t *testing.T) {
 	s.expect("Generate orders-api in " + dir + "?")
 	s.send(keyEnter)
 	m := s.created(t, dir, 30*time.Second)
-	if want := (generator.Spec{Name: "orders-api"}).WithDefaults(catalog(t, "")); m.Answers != want {
+	if want := (generator.Spec{Name: "orders-api"}).WithDefaults(catalog(t, "")); !m.Answers.Equal(want) {
 		t.Errorf("answers = %+v\nwant      %+v", m.Answers, want)
 	}
 }
@@ -327,11 +337,8 @@ func TestPromptArrowKeysChooseNonDefaults(t *testing.T) {
 			summary := s.expect("Generate orders-api in " + dir + "?")
 			s.send("y", keyEnter)
 			m := s.created(t, dir, 5*time.Minute)
-			wantSpec := generator.Spec{Name: "orders-api", Module: "example.com/orders-api"}
-			for g, v := range want {
-				*wantSpec.Field(g) = v
-			}
-			if m.Answers != wantSpec {
+			wantSpec := generator.NewSpec("orders-api", "example.com/orders-api", want)
+			if !m.Answers.Equal(wantSpec) {
 				t.Errorf("answers = %+v\nwant      %+v", m.Answers, wantSpec)
 			}
 			first := testtree.ReadAll(t, dir)
@@ -390,7 +397,7 @@ func TestPromptComponentsRefusesTwoOfAGroup(t *testing.T) {
 	s.expect("choose at most one database")
 	s.send(setChecks(options, len(options)-1, both, []string{"testdb"})...)
 	s.send(keyEnter)
-	for _, g := range generator.Groups[5:] { // ci, deploy
+	for _, g := range c.Groups()[5:] { // ci, deploy
 		if len(c.Choices(g.Name)) > 1 {
 			s.expect(g.Title)
 			s.send(keyEnter)
@@ -399,8 +406,8 @@ func TestPromptComponentsRefusesTwoOfAGroup(t *testing.T) {
 	s.expect("Generate orders-api")
 	s.send(keyEnter)
 	m := s.created(t, dir, 30*time.Second)
-	if m.Answers.Database != "testdb" || m.Answers.Cache != generator.None {
-		t.Errorf("database %q, cache %q; want testdb and none", m.Answers.Database, m.Answers.Cache)
+	if m.Answers.Get("database") != "testdb" || m.Answers.Get("cache") != generator.None {
+		t.Errorf("database %q, cache %q; want testdb and none", m.Answers.Get("database"), m.Answers.Get("cache"))
 	}
 }
 

@@ -12,11 +12,27 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// ReadAnswers reads an answer file: a YAML mapping with the keys of Spec, or a whole service
-// manifest (whose answers section has that schema), so `new --answers svc/.svcgen.yaml`
-// reproduces a service. Unknown keys are errors naming the file, the key and the keys allowed.
-// Values are not checked here; ReadAnswersFor checks them against a catalog.
-func ReadAnswers(path string) (Spec, error) {
+// ReadAnswersFor reads an answer file: a YAML mapping with the keys name, module and the
+// catalog's groups, or a whole service manifest (whose answers section has that schema), so
+// `new --answers svc/.svcgen.yaml` reproduces a service. Unknown keys are errors naming the file,
+// the line, the key and the keys allowed; every value it sets is checked against the catalog,
+// each problem naming the file, the key, the value and the allowed values, e.g.
+// `answers.yaml: framework "fiber" is not valid: allowed values are echo, gin`. Keys the file
+// leaves out are not checked: flags, prompts or defaults supply them (a manifest's missing
+// optional groups read as none).
+func ReadAnswersFor(path string, c *Catalog) (Spec, error) {
+	s, err := readAnswers(path, c)
+	if err != nil {
+		return s, err
+	}
+	errs := s.problems(c, true)
+	for i, e := range errs {
+		errs[i] = fmt.Errorf("%s: %w", path, e)
+	}
+	return s, errors.Join(errs...)
+}
+
+func readAnswers(path string, c *Catalog) (Spec, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return Spec{}, fmt.Errorf("--answers: %w", err)
@@ -30,52 +46,32 @@ func ReadAnswers(path string) (Spec, error) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return Spec{}, fmt.Errorf("answer file %s: line %d: expected a mapping of answers with the keys %s", path, root.Line, strings.Join(AnswerKeys(), ", "))
+		return Spec{}, fmt.Errorf("answer file %s: line %d: expected a mapping of answers with the keys %s", path, root.Line, strings.Join(answerKeys(c), ", "))
 	}
 	if answers := mappingValue(root, "answers"); answers != nil {
 		// A manifest: its answers section must have the answer-file schema.
-		if err := checkAnswerKeys(answers, "answers."); err != nil {
+		if err := checkAnswerKeys(c, answers, "answers."); err != nil {
 			return Spec{}, fmt.Errorf("%s: %w", path, err)
 		}
 		var m Manifest
 		if err := strictDecode(raw, &m); err != nil {
 			return Spec{}, fmt.Errorf("answer file %s (a manifest): %w", path, err)
 		}
-		return m.Answers.recorded(), nil
+		return m.Answers.recorded(c), nil
 	}
-	if err := checkAnswerKeys(root, ""); err != nil {
+	if err := checkAnswerKeys(c, root, ""); err != nil {
 		return Spec{}, fmt.Errorf("%s: %w", path, err)
 	}
 	var s Spec
-	if err := strictDecode(raw, &s); err != nil {
-		return Spec{}, fmt.Errorf("answer file %s: %w (allowed keys: %s)", path, err, strings.Join(AnswerKeys(), ", "))
+	if err := root.Decode(&s); err != nil {
+		return Spec{}, fmt.Errorf("answer file %s: %w (allowed keys: %s)", path, err, strings.Join(answerKeys(c), ", "))
 	}
 	return s, nil
 }
 
-// ReadAnswersFor reads an answer file and checks every value it sets against the catalog. Each
-// problem names the file, the key, the value and the allowed values, e.g.
-// `answers.yaml: framework "fiber" is not valid: allowed values are echo, gin`. Keys the file
-// leaves out are not checked: flags, prompts or defaults supply them.
-func ReadAnswersFor(path string, c *Catalog) (Spec, error) {
-	s, err := ReadAnswers(path)
-	if err != nil {
-		return s, err
-	}
-	errs := s.problems(c, true)
-	for i, e := range errs {
-		errs[i] = fmt.Errorf("%s: %w", path, e)
-	}
-	return s, errors.Join(errs...)
-}
-
-// AnswerKeys lists the keys an answer file may have.
-func AnswerKeys() []string {
-	keys := []string{"name", "module"}
-	for _, g := range Groups {
-		keys = append(keys, g.Name)
-	}
-	return keys
+// answerKeys lists the keys an answer file may have.
+func answerKeys(c *Catalog) []string {
+	return append([]string{"name", "module"}, c.groupOrder...)
 }
 
 // mappingValue returns the value node of key in a mapping node, or nil.
@@ -89,11 +85,11 @@ func mappingValue(m *yaml.Node, key string) *yaml.Node {
 }
 
 // checkAnswerKeys reports the first key of an answers mapping that is not an answer key.
-func checkAnswerKeys(m *yaml.Node, prefix string) error {
+func checkAnswerKeys(c *Catalog, m *yaml.Node, prefix string) error {
+	allowed := answerKeys(c)
 	if m.Kind != yaml.MappingNode {
-		return fmt.Errorf("line %d: expected a mapping with the keys %s", m.Line, strings.Join(AnswerKeys(), ", "))
+		return fmt.Errorf("line %d: expected a mapping with the keys %s", m.Line, strings.Join(allowed, ", "))
 	}
-	allowed := AnswerKeys()
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k := m.Content[i]
 		if !slices.Contains(allowed, k.Value) {

@@ -17,6 +17,7 @@ func writeAnswers(t *testing.T, content string) string {
 }
 
 func TestReadAnswersForNamesFileKeyAndAllowedValues(t *testing.T) {
+	t.Parallel()
 	c := testCatalog(t)
 	cases := []struct {
 		content string
@@ -52,15 +53,16 @@ func TestReadAnswersForNamesFileKeyAndAllowedValues(t *testing.T) {
 }
 
 func TestReadAnswersForLeavesUnsetKeysUnset(t *testing.T) {
+	t.Parallel()
 	c := testCatalog(t)
 	for content, want := range map[string]Spec{
 		"":                                {},
 		"# nothing yet\n":                 {},
-		"name: svc\ncache: redis\n":       {Name: "svc", Cache: "redis"},
-		"framework: echo\ndatabase: none": {Framework: "echo", Database: None},
+		"name: svc\ncache: redis\n":       NewSpec("svc", "", map[string]string{"cache": "redis"}),
+		"framework: echo\ndatabase: none": NewSpec("", "", map[string]string{"framework": "echo", "database": None}),
 	} {
 		s, err := ReadAnswersFor(writeAnswers(t, content), c)
-		if err != nil || s != want {
+		if err != nil || !s.Equal(want) {
 			t.Errorf("%q: %+v, %v; want %+v", content, s, err, want)
 		}
 	}

@@ -13,10 +13,10 @@ import (
 func benchSpec(b *testing.B, c *Catalog, core bool) Spec {
 	b.Helper()
 	s := Spec{Name: "bench-svc", Module: "example.com/bench-svc"}
-	for _, g := range Groups {
-		*s.Field(g.Name) = c.Choices(g.Name)[0]
+	for _, g := range c.Groups() {
+		s = s.With(g.Name, c.Choices(g.Name)[0])
 		if core && g.Optional {
-			*s.Field(g.Name) = None
+			s = s.With(g.Name, None)
 		}
 	}
 	if err := s.Validate(c); err != nil {
@@ -43,16 +43,14 @@ func BenchmarkRender(b *testing.B) {
 	}
 }
 
+// BenchmarkPlanNew is new's plan (render included): a regeneration against an empty manifest
+// with nothing on disk.
 func BenchmarkPlanNew(b *testing.B) {
 	c, _ := LoadTemplates("")
-	files, err := Render(benchSpec(b, c, false), c)
-	if err != nil {
-		b.Fatal(err)
-	}
-	dir := filepath.Join(b.TempDir(), "absent")
+	s := benchSpec(b, c, false)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := PlanNew(dir, files, false); err != nil {
+		if _, _, err := planRegen(c, &Manifest{}, s, "", PlanOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -21,13 +22,18 @@ const metaFile = "component.yaml"
 
 // Component is one folder of templates and the metadata that says what it is.
 type Component struct {
-	Name        string   `yaml:"name"`
-	Group       string   `yaml:"group"` // "" for core
-	Description string   `yaml:"description"`
-	Default     bool     `yaml:"default"` // the group's choice under --yes
-	Requires    []string `yaml:"requires"`
-	Conflicts   []string `yaml:"conflicts"`
-	Modules     []string `yaml:"modules"` // Go modules the generated service requires; versions come from Versions
+	Name        string     `yaml:"name"`
+	GroupDecl   groupDecl  `yaml:"group"` // the group's name, or a block declaring the group
+	Group       string     `yaml:"-"`     // the group's name; "" for core
+	Description string     `yaml:"description"`
+	Default     bool       `yaml:"default"` // the group's choice under --yes
+	Requires    []string   `yaml:"requires"`
+	Conflicts   []string   `yaml:"conflicts"`
+	Modules     []string   `yaml:"modules"`  // Go modules the generated service requires; versions come from Versions
+	Provides    []string   `yaml:"provides"` // capabilities (database, cache, events, ...) that requires may name
+	Order       int        `yaml:"order"`    // slot order: lower fills come first; ties go core, group order, name
+	Slots       []SlotDecl `yaml:"slots"`    // extension points this component's templates offer (core's)
+	Groups      []Group    `yaml:"groups"`   // groups declared here (core's: svcgen's own, in prompt order)
 
 	// sources are the file systems holding the component's folder, lowest precedence first: the
 	// embedded templates, then an overlay that may override or add files by path.
@@ -45,6 +51,11 @@ type source struct {
 // Catalog is the set of components available to render, read from templates' metadata.
 type Catalog struct {
 	byName map[string]*Component
+	// groups are the declared groups; groupFrom says where each was declared first (for
+	// errors), groupOrder lists them in prompt order.
+	groups     map[string]*Group
+	groupFrom  map[string]string
+	groupOrder []string
 	// roots are the template trees the catalog was read from, lowest precedence first (the
 	// embedded templates, then the overlay); Digest hashes them.
 	roots  []fs.FS
@@ -59,7 +70,7 @@ func LoadCatalog(base fs.FS, overlay fs.FS) (*Catalog, error) {
 }
 
 func loadCatalog(base fs.FS, overlay fs.FS, baseVerified bool) (*Catalog, error) {
-	c := &Catalog{byName: map[string]*Component{}}
+	c := &Catalog{byName: map[string]*Component{}, groups: map[string]*Group{}, groupFrom: map[string]string{}}
 	c.digest = sync.OnceValues(c.computeDigest)
 	for i, fsys := range []fs.FS{base, overlay} {
 		if fsys == nil {
@@ -83,10 +94,43 @@ func loadCatalog(base fs.FS, overlay fs.FS, baseVerified bool) (*Catalog, error)
 	if _, ok := c.byName[CoreComponent]; !ok {
 		return nil, errors.New("templates have no core component")
 	}
+	for _, n := range slices.Concat([]string{CoreComponent}, c.Names()) {
+		comp := c.byName[n]
+		for _, g := range comp.Groups {
+			if err := c.declareGroup(n+"/"+metaFile, g); err != nil {
+				return nil, err
+			}
+		}
+		if comp.GroupDecl.decl != nil {
+			if err := c.declareGroup(n+"/"+metaFile, *comp.GroupDecl.decl); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := c.finishGroups(); err != nil {
+		return nil, err
+	}
+	capabilities := map[string]bool{}
+	slotOwner := map[string]string{}
+	for _, n := range c.Names() {
+		comp := c.byName[n]
+		for _, p := range comp.Provides {
+			capabilities[p] = true
+		}
+		for _, s := range comp.Slots {
+			if prev, dup := slotOwner[s.Name]; dup {
+				return nil, fmt.Errorf("slot %q is declared by both %s and %s", s.Name, prev, n)
+			}
+			if !slotNameRE.MatchString(s.Name) {
+				return nil, fmt.Errorf("%s/%s: slot name %q is not valid: use lowercase words separated by dots (e.g. main.imports)", n, metaFile, s.Name)
+			}
+			slotOwner[s.Name] = n
+		}
+	}
 	for _, comp := range c.byName {
 		for _, r := range slices.Concat(comp.Requires, comp.Conflicts) {
-			if _, ok := c.byName[r]; !ok {
-				return nil, fmt.Errorf("component %s names unknown component %q in requires/conflicts", comp.Name, r)
+			if _, ok := c.byName[r]; !ok && !capabilities[r] {
+				return nil, fmt.Errorf("component %s names unknown component or capability %q in requires/conflicts", comp.Name, r)
 			}
 		}
 	}
@@ -120,10 +164,9 @@ func (c *Catalog) addFolder(src source, dir string) error {
 	if comp.Name != dir {
 		return fmt.Errorf("%s/%s: name %q must equal the folder name", dir, metaFile, comp.Name)
 	}
-	if comp.Group != "" {
-		if _, ok := GroupByName(comp.Group); !ok {
-			return fmt.Errorf("%s/%s: unknown group %q", dir, metaFile, comp.Group)
-		}
+	comp.Group = comp.GroupDecl.name
+	if comp.Name == CoreComponent && comp.Group != "" {
+		return fmt.Errorf("%s/%s: core belongs to no group", dir, metaFile)
 	}
 	if comp.Name == None {
 		return fmt.Errorf("%s: %q is reserved", dir, None)
@@ -152,62 +195,35 @@ func (c *Catalog) Names() []string {
 	return names
 }
 
-// InGroup returns the components of a group, sorted by name.
-func (c *Catalog) InGroup(group string) []*Component {
-	var out []*Component
-	for _, n := range c.Names() {
-		if comp := c.byName[n]; comp.Group == group {
-			out = append(out, comp)
-		}
-	}
-	return out
-}
-
-// Choices lists the allowed values of a group: its components, then "none" when optional.
-func (c *Catalog) Choices(group string) []string {
-	var out []string
-	for _, comp := range c.InGroup(group) {
-		out = append(out, comp.Name)
-	}
-	if g, ok := GroupByName(group); ok && g.Optional {
-		out = append(out, None)
-	}
-	return out
-}
-
-// Default returns the group's default choice: the component marked default, else the first
-// component of a required group, else none.
-func (c *Catalog) Default(group string) string {
-	comps := c.InGroup(group)
-	for _, comp := range comps {
-		if comp.Default {
-			return comp.Name
-		}
-	}
-	if g, ok := GroupByName(group); ok && !g.Optional && len(comps) > 0 {
-		return comps[0].Name
-	}
-	return None
-}
-
-// CheckRelations reports components whose requirements are not enabled or that conflict.
+// CheckRelations reports components whose requirements are not enabled or that conflict. A
+// requirement or conflict may name a component or a capability (provides:), which any enabled
+// component other than the one naming it satisfies.
 func (c *Catalog) CheckRelations(enabled []string) error {
 	var errs []error
+	has := func(self, want string) bool {
+		return slices.ContainsFunc(enabled, func(n string) bool {
+			comp, ok := c.byName[n]
+			return n == want || n != self && ok && slices.Contains(comp.Provides, want)
+		})
+	}
 	for _, name := range enabled {
 		comp := c.byName[name]
 		for _, r := range comp.Requires {
-			if !slices.Contains(enabled, r) {
+			if !has(name, r) {
 				errs = append(errs, fmt.Errorf("component %s requires %s", name, r))
 			}
 		}
 		for _, x := range comp.Conflicts {
-			if slices.Contains(enabled, x) {
+			if has(name, x) {
 				errs = append(errs, fmt.Errorf("component %s conflicts with %s", name, x))
 			}
 		}
 	}
 	return errors.Join(errs...)
 }
+
+// slotNameRE is the form of slot names: lowercase words separated by dots.
+var slotNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)
 
 // files lists the component's template files (paths relative to its folder, slash-separated,
 // sorted) with the source that wins for each: the last source that has the path.
@@ -234,4 +250,12 @@ func (comp *Component) files() ([]string, map[string]source, error) {
 	}
 	sort.Strings(paths)
 	return paths, owner, nil
+}
+
+// Provided reports whether an enabled component of s provides capability.
+func (c *Catalog) Provided(s Spec, capability string) bool {
+	return slices.ContainsFunc(c.Enabled(s), func(n string) bool {
+		comp, ok := c.byName[n]
+		return ok && slices.Contains(comp.Provides, capability)
+	})
 }

@@ -7,6 +7,7 @@ import (
 )
 
 func TestCatalogChoicesAndDefaults(t *testing.T) {
+	t.Parallel()
 	c := testCatalog(t)
 	if got := strings.Join(c.Choices("framework"), ","); got != "echo,gin" {
 		t.Errorf("framework choices = %s", got)
@@ -20,6 +21,7 @@ func TestCatalogChoicesAndDefaults(t *testing.T) {
 }
 
 func TestCatalogRejectsBadMetadata(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"name: other\n":                "must equal the folder name",
 		"name: x\ngroup: nosuch\n":     "unknown group",
@@ -36,6 +38,7 @@ func TestCatalogRejectsBadMetadata(t *testing.T) {
 }
 
 func TestCatalogRelations(t *testing.T) {
+	t.Parallel()
 	fsys := testFS()
 	fsys["redis/component.yaml"] = &fstest.MapFile{Data: []byte("name: redis\ngroup: cache\nrequires: [echo]\nconflicts: [gin]\n")}
 	c, err := LoadCatalog(fsys, nil)
@@ -49,6 +52,7 @@ func TestCatalogRelations(t *testing.T) {
 }
 
 func TestOverlayOverridesAndAdds(t *testing.T) {
+	t.Parallel()
 	overlay := fstest.MapFS{
 		"core/README.md":           {Data: []byte("mine\n")},
 		"core/NOTES.md.tmpl":       {Data: []byte("notes for {{ .Name }}\n")},
@@ -63,7 +67,7 @@ func TestOverlayOverridesAndAdds(t *testing.T) {
 		t.Errorf("overlay component not listed: %s", got)
 	}
 	s := testSpec()
-	s.Metrics = "audit"
+	s = s.With("metrics", "audit")
 	files, err := Render(s, c)
 	if err != nil {
 		t.Fatal(err)

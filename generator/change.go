@@ -11,31 +11,41 @@ import (
 // error naming what is allowed. The result still has to pass Spec.Validate (requires and
 // conflicts between components are checked there).
 
-// AddComponents enables the named components, each in its group. Adding a component whose
-// group already has another choice is an error that names the `svcgen set` to run instead.
+// AddComponents enables the named components, each in its group (a many group gains it beside
+// its other choices). Adding a component whose one-of group already has another choice is an
+// error that names the `svcgen set` to run instead.
 func AddComponents(c *Catalog, s Spec, names []string) (Spec, []string, error) {
 	var notes []string
-	chosen := map[string]string{} // group → component added by this call
+	chosen := map[string]string{} // one-of group → component added by this call
 	for _, name := range names {
 		comp, err := groupComponent(c, name)
 		if err != nil {
 			return s, nil, err
 		}
-		g := comp.Group
-		if prev, ok := chosen[g]; ok && prev != name {
-			return s, nil, fmt.Errorf("%s and %s are both %s choices: a service has one %s", prev, name, g, g)
+		g, _ := c.Group(comp.Group)
+		cur := SplitChoice(s.Get(g.Name))
+		if g.Many {
+			if slices.Contains(cur, name) {
+				notes = append(notes, fmt.Sprintf("%s is already part of the service", name))
+			} else {
+				s = s.With(g.Name, strings.Join(append(cur, name), ","))
+			}
+			continue
 		}
-		switch cur := s.Get(g); {
-		case cur == name:
-			if _, ok := chosen[g]; !ok {
+		if prev, ok := chosen[g.Name]; ok && prev != name {
+			return s, nil, fmt.Errorf("%s and %s are both %s choices: a service has one %s", prev, name, g.Name, g.Name)
+		}
+		switch {
+		case len(cur) == 1 && cur[0] == name:
+			if _, ok := chosen[g.Name]; !ok {
 				notes = append(notes, fmt.Sprintf("%s is already part of the service", name))
 			}
-		case cur != "" && cur != None:
-			return s, nil, fmt.Errorf("the service's %s is already %s: to switch it to %s, run: svcgen set %s %s", g, cur, name, g, name)
+		case len(cur) > 0:
+			return s, nil, fmt.Errorf("the service's %s is already %s: to switch it to %s, run: svcgen set %s %s", g.Name, cur[0], name, g.Name, name)
 		default:
-			*s.Field(g) = name
+			s = s.With(g.Name, name)
 		}
-		chosen[g] = name
+		chosen[g.Name] = name
 	}
 	return s, notes, nil
 }
@@ -49,14 +59,18 @@ func RemoveComponents(c *Catalog, s Spec, names []string) (Spec, []string, error
 		if err != nil {
 			return s, nil, err
 		}
-		g, _ := GroupByName(comp.Group)
+		g, _ := c.Group(comp.Group)
+		cur := SplitChoice(s.Get(g.Name))
+		rest := slices.DeleteFunc(slices.Clone(cur), func(v string) bool { return v == name })
 		switch {
-		case s.Get(g.Name) != name:
+		case len(rest) == len(cur):
 			notes = append(notes, fmt.Sprintf("%s is not part of the service", name))
-		case !g.Optional:
+		case len(rest) == 0 && !g.Optional:
 			return s, nil, fmt.Errorf("%s is the service's %s, which every service needs: to switch it, run: svcgen set %s %s", name, g.Name, g.Name, strings.Join(otherChoices(c, g.Name, name), "|"))
+		case len(rest) == 0:
+			s = s.With(g.Name, None)
 		default:
-			*s.Field(g.Name) = None
+			s = s.With(g.Name, strings.Join(rest, ","))
 		}
 	}
 	return s, notes, nil
@@ -64,23 +78,16 @@ func RemoveComponents(c *Catalog, s Spec, names []string) (Spec, []string, error
 
 // SetGroup sets the choice of a group (`svcgen set framework echo`, `svcgen set ci none`).
 func SetGroup(c *Catalog, s Spec, group, value string) (Spec, []string, error) {
-	g, ok := GroupByName(group)
-	if !ok {
-		var names []string
-		for _, g := range Groups {
-			names = append(names, g.Name)
-		}
-		return s, nil, fmt.Errorf("unknown group %q: the groups are %s", group, strings.Join(names, ", "))
+	if _, ok := c.Group(group); !ok {
+		return s, nil, fmt.Errorf("unknown group %q: the groups are %s", group, strings.Join(c.GroupNames(), ", "))
 	}
-	allowed := c.Choices(g.Name)
-	if !slices.Contains(allowed, value) {
-		return s, nil, fmt.Errorf("%s %q is not valid: allowed values are %s", g.Name, value, strings.Join(allowed, ", "))
+	if err := validateChoice(c, group, value); err != nil {
+		return s, nil, err
 	}
-	if s.Get(g.Name) == value {
-		return s, []string{fmt.Sprintf("%s is already %s", g.Name, value)}, nil
+	if s.Get(group) == value {
+		return s, []string{fmt.Sprintf("%s is already %s", group, value)}, nil
 	}
-	*s.Field(g.Name) = value
-	return s, nil, nil
+	return s.With(group, value), nil, nil
 }
 
 // groupComponent returns the named component when it belongs to a group; core and unknown

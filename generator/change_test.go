@@ -8,18 +8,19 @@ import (
 // noCache is testSpec without redis.
 func noCache() Spec {
 	s := testSpec()
-	s.Cache = None
+	s = s.With("cache", None)
 	return s
 }
 
 func TestAddComponents(t *testing.T) {
+	t.Parallel()
 	c := testCatalog(t)
 	s, notes, err := AddComponents(c, noCache(), []string{"redis"})
-	if err != nil || s.Cache != "redis" || len(notes) != 0 {
+	if err != nil || s.Get("cache") != "redis" || len(notes) != 0 {
 		t.Fatalf("add redis: %+v %v %v", s, notes, err)
 	}
 	s, notes, err = AddComponents(c, testSpec(), []string{"redis"})
-	if err != nil || s != testSpec() || len(notes) != 1 || !strings.Contains(notes[0], "already") {
+	if err != nil || !s.Equal(testSpec()) || len(notes) != 1 || !strings.Contains(notes[0], "already") {
 		t.Errorf("add redis twice: %+v %v %v", s, notes, err)
 	}
 	for _, tc := range []struct {
@@ -41,9 +42,10 @@ func TestAddComponents(t *testing.T) {
 }
 
 func TestRemoveComponents(t *testing.T) {
+	t.Parallel()
 	c := testCatalog(t)
 	s, notes, err := RemoveComponents(c, testSpec(), []string{"redis"})
-	if err != nil || s != noCache() || len(notes) != 0 {
+	if err != nil || !s.Equal(noCache()) || len(notes) != 0 {
 		t.Fatalf("remove redis: %+v %v %v", s, notes, err)
 	}
 	if _, notes, err := RemoveComponents(c, noCache(), []string{"redis"}); err != nil || len(notes) != 1 || !strings.Contains(notes[0], "not part") {
@@ -67,15 +69,16 @@ func TestRemoveComponents(t *testing.T) {
 }
 
 func TestSetGroup(t *testing.T) {
+	t.Parallel()
 	c := testCatalog(t)
 	s, _, err := SetGroup(c, testSpec(), "framework", "echo")
-	if err != nil || s.Framework != "echo" {
+	if err != nil || s.Get("framework") != "echo" {
 		t.Fatalf("set framework echo: %+v %v", s, err)
 	}
 	if _, notes, err := SetGroup(c, testSpec(), "cache", "redis"); err != nil || len(notes) != 1 {
 		t.Errorf("set to the current value: %v %v", notes, err)
 	}
-	if s, _, err := SetGroup(c, testSpec(), "cache", "none"); err != nil || s.Cache != None {
+	if s, _, err := SetGroup(c, testSpec(), "cache", "none"); err != nil || s.Get("cache") != None {
 		t.Errorf("set cache none: %+v %v", s, err)
 	}
 	for _, tc := range []struct{ group, value, want string }{

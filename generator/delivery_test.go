@@ -10,6 +10,7 @@ import (
 // which files each choice renders. The files' contents are validated by the e2e tests, with
 // actionlint, GitLab's schema, docker-compose and the Kubernetes API types.
 func TestDeliveryComponents(t *testing.T) {
+	t.Parallel()
 	c, err := LoadTemplates("")
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +33,7 @@ func TestDeliveryComponents(t *testing.T) {
 	for _, ci := range c.Choices("ci") {
 		for _, deploy := range c.Choices("deploy") {
 			s := Spec{Name: "svc", Module: "svc"}.WithDefaults(c)
-			s.CI, s.Deploy = ci, deploy
+			s = s.With("ci", ci).With("deploy", deploy)
 			files, err := Render(s, c)
 			if err != nil {
 				t.Fatalf("ci %s, deploy %s: %v", ci, deploy, err)
@@ -63,12 +64,13 @@ func TestDeliveryComponents(t *testing.T) {
 
 // The Dockerfile's builder and the GitLab image follow GoVersion, the go.mod version.
 func TestDeliveryFilesUseTheGoModVersion(t *testing.T) {
+	t.Parallel()
 	c, err := LoadTemplates("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := Spec{Name: "svc", Module: "svc"}.WithDefaults(c)
-	s.CI = "gitlab"
+	s = s.With("ci", "gitlab")
 	files, err := Render(s, c)
 	if err != nil {
 		t.Fatal(err)

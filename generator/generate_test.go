@@ -36,6 +36,7 @@ func listTree(t *testing.T, dir string) []string {
 }
 
 func TestNewWritesFilesAndManifest(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "svc")
 	res, err := newInto(t, dir, nil)
 	if err != nil {
@@ -48,7 +49,7 @@ func TestNewWritesFilesAndManifest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Answers != testSpec() || m.Generator != Version || m.Format != ManifestFormat {
+	if !m.Answers.Equal(testSpec()) || m.Generator != Version || m.Format != ManifestFormat {
 		t.Errorf("manifest header: %+v", m)
 	}
 	files := listTree(t, dir)
@@ -77,6 +78,7 @@ func TestNewWritesFilesAndManifest(t *testing.T) {
 }
 
 func TestNewRefusesNonEmptyTarget(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "README.md"), []byte("theirs\n"), 0o644)
 	_, err := newInto(t, dir, nil)
@@ -101,6 +103,7 @@ func TestNewRefusesNonEmptyTarget(t *testing.T) {
 }
 
 func TestNewIntoEmptyExistingDir(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if _, err := newInto(t, dir, nil); err != nil {
 		t.Fatal(err)
@@ -111,9 +114,10 @@ func TestNewIntoEmptyExistingDir(t *testing.T) {
 }
 
 func TestNewWritesNothingOnBadInputOrDryRunOrCancel(t *testing.T) {
+	t.Parallel()
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "svc")
-	if _, err := newInto(t, dir, func(o *NewOptions) { o.Spec.Framework = "nope" }); err == nil {
+	if _, err := newInto(t, dir, func(o *NewOptions) { o.Spec = o.Spec.With("framework", "nope") }); err == nil {
 		t.Fatal("invalid spec accepted")
 	}
 	res, err := newInto(t, dir, func(o *NewOptions) { o.DryRun = true })
@@ -131,6 +135,7 @@ func TestNewWritesNothingOnBadInputOrDryRunOrCancel(t *testing.T) {
 }
 
 func TestNewIsDeterministic(t *testing.T) {
+	t.Parallel()
 	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
 	for _, d := range []string{a, b} {
 		if _, err := newInto(t, d, nil); err != nil {
@@ -147,17 +152,18 @@ func TestNewIsDeterministic(t *testing.T) {
 }
 
 func TestAnswersFileAndManifestAreInterchangeable(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "svc")
 	if _, err := newInto(t, dir, nil); err != nil {
 		t.Fatal(err)
 	}
-	s, err := ReadAnswers(filepath.Join(dir, ManifestName))
-	if err != nil || s != testSpec() {
+	s, err := ReadAnswersFor(filepath.Join(dir, ManifestName), testCatalog(t))
+	if err != nil || !s.Equal(testSpec()) {
 		t.Fatalf("manifest as answers: %+v, %v", s, err)
 	}
 	bad := filepath.Join(t.TempDir(), "a.yaml")
 	os.WriteFile(bad, []byte("name: x\ndatabse: postgres\n"), 0o644)
-	_, err = ReadAnswers(bad)
+	_, err = ReadAnswersFor(bad, testCatalog(t))
 	if err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "databse") || !strings.Contains(err.Error(), "database") {
 		t.Fatalf("unknown key: err = %v", err)
 	}

@@ -8,7 +8,7 @@ import (
 	"golang.org/x/mod/semver"
 )
 
-// RegenGoMod computes the go.mod that regeneration writes before `go mod tidy` runs, from the
+// regenGoMod computes the go.mod that regeneration writes before `go mod tidy` runs, from the
 // go.mod on disk, the one the recorded answers render (base, nil when unknown) and the one the
 // new answers render. It reports whether the result differs from disk; when it does not, go.mod
 // is left alone and tidy need not run for its sake.
@@ -33,7 +33,7 @@ import (
 //
 // go.sum is whatever `go mod tidy` writes; regeneration never renders or merges it. A go.mod on
 // disk that does not parse is an error (the plan reports it as a conflict).
-func RegenGoMod(disk, base, rendered []byte) (out []byte, changed bool, err error) {
+func regenGoMod(disk, base, rendered []byte) (out []byte, changed bool, err error) {
 	r, err := modfile.Parse("go.mod (rendered)", rendered, nil)
 	if err != nil {
 		return nil, false, fmt.Errorf("rendered go.mod: %w", err)

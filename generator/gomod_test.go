@@ -26,8 +26,9 @@ replace github.com/google/uuid => ../uuid
 `
 
 func TestRegenGoModKeepsTheOwnersLinesAndAddsTheRendered(t *testing.T) {
+	t.Parallel()
 	rendered := "module example.com/orders-api\n\ngo 1.26\n\nrequire (\n\tgithub.com/gin-gonic/gin v1.12.0\n\tgithub.com/redis/go-redis/v9 v9.23.0\n\tgolang.org/x/time v0.16.0\n)\n"
-	out, changed, err := RegenGoMod([]byte(tidiedGoMod), nil, []byte(rendered))
+	out, changed, err := regenGoMod([]byte(tidiedGoMod), nil, []byte(rendered))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,17 +49,19 @@ func TestRegenGoModKeepsTheOwnersLinesAndAddsTheRendered(t *testing.T) {
 }
 
 func TestRegenGoModUnchangedWhenEverythingRenderedIsThere(t *testing.T) {
+	t.Parallel()
 	rendered := "module example.com/orders-api\n\ngo 1.26\n\nrequire (\n\tgithub.com/gin-gonic/gin v1.12.0\n\tgolang.org/x/time v0.16.0\n)\n"
-	out, changed, err := RegenGoMod([]byte(tidiedGoMod), nil, []byte(rendered))
+	out, changed, err := regenGoMod([]byte(tidiedGoMod), nil, []byte(rendered))
 	if err != nil || changed || string(out) != tidiedGoMod {
 		t.Fatalf("changed=%v err=%v:\n%s", changed, err, out)
 	}
 }
 
 func TestRegenGoModLeavesARemovedComponentsModulesToTidy(t *testing.T) {
+	t.Parallel()
 	// echo instead of gin: gin's requirement stays for tidy to drop once nothing imports it.
 	rendered := "module example.com/orders-api\n\ngo 1.26\n\nrequire (\n\tgithub.com/labstack/echo/v5 v5.4.4\n\tgolang.org/x/time v0.16.0\n)\n"
-	out, changed, err := RegenGoMod([]byte(tidiedGoMod), nil, []byte(rendered))
+	out, changed, err := regenGoMod([]byte(tidiedGoMod), nil, []byte(rendered))
 	if err != nil || !changed {
 		t.Fatalf("changed=%v err=%v", changed, err)
 	}
@@ -70,9 +73,10 @@ func TestRegenGoModLeavesARemovedComponentsModulesToTidy(t *testing.T) {
 }
 
 func TestRegenGoModVersionsGoDirectiveAndModulePath(t *testing.T) {
+	t.Parallel()
 	disk := "module example.com/old\n\ngo 1.27\n\nrequire (\n\tgithub.com/gin-gonic/gin v1.13.0\n\tgolang.org/x/time v0.10.0\n)\n"
 	rendered := "module example.com/orders-api\n\ngo 1.26\n\nrequire (\n\tgithub.com/gin-gonic/gin v1.12.0\n\tgolang.org/x/time v0.16.0\n)\n"
-	out, changed, err := RegenGoMod([]byte(disk), nil, []byte(rendered))
+	out, changed, err := regenGoMod([]byte(disk), nil, []byte(rendered))
 	if err != nil || !changed {
 		t.Fatalf("changed=%v err=%v", changed, err)
 	}
@@ -92,22 +96,24 @@ func TestRegenGoModVersionsGoDirectiveAndModulePath(t *testing.T) {
 }
 
 func TestRegenGoModRejectsABrokenGoMod(t *testing.T) {
-	_, _, err := RegenGoMod([]byte("module\nrequire (\n"), nil, []byte("module x\n\ngo 1.26\n"))
+	t.Parallel()
+	_, _, err := regenGoMod([]byte("module\nrequire (\n"), nil, []byte("module x\n\ngo 1.26\n"))
 	if err == nil {
 		t.Fatal("a go.mod that does not parse was accepted")
 	}
 }
 
 func TestRegenGoModDoesNotAddBackWhatTidyDropped(t *testing.T) {
+	t.Parallel()
 	// The base render required golang.org/x/net too, and tidy dropped it as unused: it must not
 	// come back on every regeneration. A module the base did not require is added.
 	base := "module example.com/orders-api\n\ngo 1.26\n\nrequire (\n\tgithub.com/gin-gonic/gin v1.12.0\n\tgolang.org/x/net v0.50.0\n\tgolang.org/x/time v0.16.0\n)\n"
-	out, changed, err := RegenGoMod([]byte(tidiedGoMod), []byte(base), []byte(base))
+	out, changed, err := regenGoMod([]byte(tidiedGoMod), []byte(base), []byte(base))
 	if err != nil || changed || string(out) != tidiedGoMod {
 		t.Fatalf("changed=%v err=%v:\n%s", changed, err, out)
 	}
 	withRedis := strings.Replace(base, "\tgolang.org/x/net", "\tgithub.com/redis/go-redis/v9 v9.23.0\n\tgolang.org/x/net", 1)
-	out, changed, err = RegenGoMod([]byte(tidiedGoMod), []byte(base), []byte(withRedis))
+	out, changed, err = regenGoMod([]byte(tidiedGoMod), []byte(base), []byte(withRedis))
 	if err != nil || !changed || !strings.Contains(string(out), "github.com/redis/go-redis/v9 v9.23.0") || strings.Contains(string(out), "golang.org/x/net") {
 		t.Fatalf("changed=%v err=%v:\n%s", changed, err, out)
 	}

@@ -9,8 +9,8 @@ import (
 // exercise every stage without the real templates.
 func testFS() fstest.MapFS {
 	return fstest.MapFS{
-		"core/component.yaml":                {Data: []byte("name: core\ndescription: always on\n")},
-		"core/cmd/__name__/main.go.tmpl":     {Data: []byte("package main\n\n// {{ .Name }} on {{ .Framework }}\nfunc main(){ {{ if .With.redis }}println(\"redis\"){{ end }} }\n")},
+		"core/component.yaml":                {Data: []byte("name: core\ndescription: always on\n" + testGroups)},
+		"core/cmd/__name__/main.go.tmpl":     {Data: []byte("package main\n\n// {{ .Name }} on {{ .Choice.framework }}\nfunc main(){ {{ if .With.redis }}println(\"redis\"){{ end }} }\n")},
 		"core/go.mod.tmpl":                   {Data: []byte("module {{ .Module }}\n\ngo {{ .GoVersion }}\n")},
 		"core/README.md":                     {Data: []byte("copied {{ as is }}\n")},
 		"core/scripts/run.sh.tmpl":           {Data: []byte("#!/bin/sh\necho {{ .Name }}\n")},
@@ -33,5 +33,16 @@ func testCatalog(t testing.TB) *Catalog {
 }
 
 func testSpec() Spec {
-	return Spec{Name: "orders-api", Module: "example.com/orders-api", Framework: "gin", Database: None, Cache: "redis", Broker: None, Metrics: None, CI: None, Deploy: None}
+	return NewSpec("orders-api", "example.com/orders-api", map[string]string{"framework": "gin", "database": None, "cache": "redis", "broker": None, "metrics": None, "ci": None, "deploy": None})
 }
+
+// testGroups declares svcgen's groups, as the embedded core/component.yaml does.
+const testGroups = `groups:
+  - {name: framework, title: HTTP framework}
+  - {name: database, title: Database, optional: true, together: true}
+  - {name: cache, title: Cache, optional: true, together: true}
+  - {name: broker, title: Message broker, optional: true, together: true}
+  - {name: metrics, title: Metrics, optional: true, together: true}
+  - {name: ci, title: CI system, optional: true}
+  - {name: deploy, title: Deployment manifests, optional: true}
+`

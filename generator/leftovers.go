@@ -22,7 +22,7 @@ import (
 //     renamed over it (regeneration and the manifest);
 //   - ".svcgen-stage-<pid>-<digits>": `new`'s staging directory beside the target directory.
 //
-// The next command that writes removes the ones whose process is gone (CleanService,
+// The next command that writes removes the ones whose process is gone (cleanService,
 // cleanStages) and nothing else: a live command's scratch files are left to it, and a file
 // only has to look like one of these names to be kept unless it matches exactly. Names without
 // a pid were written by svcgen 0.1.0, which had no other way to be interrupted than this.
@@ -65,10 +65,10 @@ func stalePID(pid string, modTime time.Time, isStage bool) bool {
 	return err != nil && !errors.Is(err, syscall.EPERM)
 }
 
-// CleanService removes the temporary files interrupted commands left in the service in dir (the
+// cleanService removes the temporary files interrupted commands left in the service in dir (the
 // whole tree but .git), and the directories that removing them leaves empty, and returns their
 // paths relative to dir. Every command that writes to a service calls it first.
-func CleanService(dir string) ([]string, error) {
+func cleanService(dir string) ([]string, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, err

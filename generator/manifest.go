@@ -69,11 +69,11 @@ type ManifestFile struct {
 
 // entryFor is the manifest entry of a file svcgen wrote.
 func entryFor(path, component string, data []byte) ManifestFile {
-	return ManifestFile{Path: path, Component: component, SHA256: Hash(data), Blob: GitBlobID(data)}
+	return ManifestFile{Path: path, Component: component, SHA256: Hash(data), Blob: gitBlobID(data)}
 }
 
-// GitBlobID returns the id git gives data as a blob, as `git hash-object` computes it.
-func GitBlobID(data []byte) string {
+// gitBlobID returns the id git gives data as a blob, as `git hash-object` computes it.
+func gitBlobID(data []byte) string {
 	h := sha1.New() //nolint:gosec // see the import
 	h.Write([]byte("blob " + strconv.Itoa(len(data)) + "\x00"))
 	h.Write(data)
@@ -84,16 +84,6 @@ func GitBlobID(data []byte) string {
 func Hash(data []byte) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
-}
-
-// NewManifest records files as written.
-func NewManifest(s Spec, digest, templates string, files []File) *Manifest {
-	m := &Manifest{Format: ManifestFormat, Generator: Version, TemplateDigest: digest, Answers: s, Templates: templates}
-	for _, f := range files {
-		m.Files = append(m.Files, entryFor(f.Path, f.Component, f.Data))
-	}
-	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
-	return m
 }
 
 // Lookup returns the entry for path.
@@ -121,20 +111,10 @@ func (m *Manifest) Marshal() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// recorded returns answers as a manifest records them: an optional group whose key is missing is
-// none (the manifest was written before the group existed, and the service has none of it).
-func (s Spec) recorded() Spec {
-	for _, g := range Groups {
-		if f := s.Field(g.Name); g.Optional && *f == "" {
-			*f = None
-		}
-	}
-	return s
-}
-
 // ReadManifest reads the manifest of the service in dir, of any format svcgen ever wrote. An
-// optional group whose key is missing reads as none: a manifest written before the group existed
-// says nothing about it, and a service that never had the group has none of it.
+// optional group whose key is missing reads as none (Validate, Catalog.Enabled, the template
+// data): a manifest written before the group existed says nothing about it, and a service that
+// never had the group has none of it. The next manifest written records it.
 func ReadManifest(dir string) (*Manifest, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, ManifestName))
 	if errors.Is(err, os.ErrNotExist) {
@@ -152,7 +132,32 @@ func ReadManifest(dir string) (*Manifest, error) {
 	if !slices.Contains(readableFormats, m.Format) {
 		return nil, fmt.Errorf("%s: format %d is not supported by svcgen %s (it reads formats %v): install a newer svcgen", ManifestName, m.Format, Version, readableFormats)
 	}
-	m.Answers = m.Answers.recorded()
 	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
 	return &m, nil
+}
+
+// RecordOverlay returns the overlay directory as the manifest records it: relative to the
+// service directory when it can be (so a service and its overlay can move together, as in one
+// repository), absolute otherwise. "" stays "".
+func RecordOverlay(serviceDir, overlay string) string {
+	if overlay == "" {
+		return ""
+	}
+	absOverlay, err1 := filepath.Abs(overlay)
+	absService, err2 := filepath.Abs(serviceDir)
+	if err1 != nil || err2 != nil {
+		return overlay
+	}
+	if rel, err := filepath.Rel(absService, absOverlay); err == nil {
+		return filepath.ToSlash(rel)
+	}
+	return absOverlay
+}
+
+// OverlayDir resolves a manifest's recorded overlay against the service directory.
+func OverlayDir(serviceDir string, m *Manifest) string {
+	if m.Templates == "" || filepath.IsAbs(m.Templates) {
+		return m.Templates
+	}
+	return filepath.Join(serviceDir, filepath.FromSlash(m.Templates))
 }

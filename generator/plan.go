@@ -1,14 +1,8 @@
 package generator
 
 import (
-	"bytes"
-	"errors"
-	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
-	"sort"
 )
 
 // Action is what a plan does to one path.
@@ -71,43 +65,6 @@ func (p *Plan) Count(a Action) int {
 		}
 	}
 	return n
-}
-
-// ErrNotEmpty is returned when `new` would write into a directory that already has files.
-var ErrNotEmpty = errors.New("target directory is not empty")
-
-// PlanNew plans writing a freshly rendered service into dir. dir must be absent or empty unless
-// force is set; with force, files already there are overwritten and the rest left alone.
-func PlanNew(dir string, files []File, force bool) (*Plan, error) {
-	entries, err := os.ReadDir(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return nil, fmt.Errorf("target %s: %w", dir, err)
-	case len(entries) > 0 && !force:
-		return nil, fmt.Errorf("%w: %s has %d entries (e.g. %s); choose another -o/--output or pass --force to write into it", ErrNotEmpty, dir, len(entries), entries[0].Name())
-	}
-	p := &Plan{Dir: dir, Rendered: files}
-	for _, f := range files {
-		c := Change{Path: f.Path, Component: f.Component, Action: Create, New: f.Data, Mode: f.Mode}
-		if len(entries) == 0 { // nothing there to compare with
-			p.Changes = append(p.Changes, c)
-			continue
-		}
-		old, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Path)))
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-		case err != nil:
-			return nil, fmt.Errorf("%s: %w", f.Path, err)
-		case bytes.Equal(old, f.Data):
-			c.Action, c.Old = Unchanged, old
-		default:
-			c.Action, c.Old, c.Reason = Overwrite, old, "existing file replaced (--force)"
-		}
-		p.Changes = append(p.Changes, c)
-	}
-	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Path < p.Changes[j].Path })
-	return p, nil
 }
 
 // sortFiles orders files by path, the order everything is listed and written in.

@@ -18,7 +18,7 @@ import (
 // go.mod with requirements and a Makefile.
 func regenFS() fstest.MapFS {
 	fsys := testFS()
-	fsys["core/component.yaml"] = &fstest.MapFile{Data: []byte("name: core\ndescription: always on\nmodules: [golang.org/x/time]\n")}
+	fsys["core/component.yaml"] = &fstest.MapFile{Data: []byte("name: core\ndescription: always on\nmodules: [golang.org/x/time]\n" + testGroups)}
 	fsys["core/cmd/__name__/main.go.tmpl"] = &fstest.MapFile{Data: []byte(mainTmpl)}
 	fsys["core/go.mod.tmpl"] = &fstest.MapFile{Data: []byte(goModTmpl)}
 	fsys["core/Makefile"] = &fstest.MapFile{Data: []byte("build:\n\tgo build ./...\n\ntest:\n\tgo test ./...\n")}
@@ -33,7 +33,7 @@ import "fmt"
 
 func main() {
 	fmt.Println("starting {{ .Name }}")
-	fmt.Println("framework {{ .Framework }}")
+	fmt.Println("framework {{ .Choice.framework }}")
 {{- if .With.redis }}
 	fmt.Println("cache redis")
 {{- end }}
@@ -110,14 +110,12 @@ func touched(t *testing.T, dir string) []string {
 func regen(t *testing.T, c *Catalog, dir string, spec Spec, mutate func(*RegenOptions)) (*RegenResult, int) {
 	t.Helper()
 	tidies := 0
-	orig := runTidy
-	runTidy = func(context.Context, string, io.Writer) error { tidies++; return nil }
-	defer func() { runTidy = orig }()
 	old, err := ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts := RegenOptions{Dir: dir, Spec: spec, Tidy: true}
+	opts.tidy = func(context.Context, string, io.Writer) error { tidies++; return nil }
 	if mutate != nil {
 		mutate(&opts)
 	}
@@ -165,6 +163,7 @@ func actions(p *Plan) map[string]Action {
 const mainPath = "cmd/orders-api/main.go"
 
 func TestRegenUnchangedTouchesNothing(t *testing.T) {
+	t.Parallel()
 	c := regenCatalog(t, regenFS())
 	dir := generated(t, c, testSpec())
 	write(t, dir, "docs/mine.md", "the owners' own file\n")
@@ -187,6 +186,7 @@ func TestRegenUnchangedTouchesNothing(t *testing.T) {
 }
 
 func TestRegenAddComponentMergesEditsAndWiresItIn(t *testing.T) {
+	t.Parallel()
 	c := regenCatalog(t, regenFS())
 	dir := generated(t, c, noCache())
 	edit(t, dir, mainPath, `return "helper"`, `return "edited helper"`)
@@ -222,7 +222,7 @@ func TestRegenAddComponentMergesEditsAndWiresItIn(t *testing.T) {
 	if e.SHA256 != Hash(byPath(rendered)[mainPath].Data) {
 		t.Error("manifest hash of a merged file is not the hash of its render")
 	}
-	if m.Answers != testSpec() {
+	if !m.Answers.Equal(testSpec()) {
 		t.Errorf("answers not recorded: %+v", m.Answers)
 	}
 	if _, ok := m.Lookup("internal/mine/mine.go"); ok {
@@ -238,6 +238,7 @@ func TestRegenAddComponentMergesEditsAndWiresItIn(t *testing.T) {
 }
 
 func TestRegenRemoveComponentDeletesUneditedAndKeepsEdited(t *testing.T) {
+	t.Parallel()
 	fsys := regenFS()
 	fsys["redis/internal/cache/client.go.tmpl"] = &fstest.MapFile{Data: []byte("package cache\n\nvar Client = 1\n")}
 	c := regenCatalog(t, fsys)
@@ -275,6 +276,7 @@ func TestRegenRemoveComponentDeletesUneditedAndKeepsEdited(t *testing.T) {
 }
 
 func TestRegenCollidingEditGetsMarkersAndTheRestIsApplied(t *testing.T) {
+	t.Parallel()
 	c := regenCatalog(t, regenFS())
 	dir := generated(t, c, noCache())
 	edit(t, dir, mainPath, `fmt.Println("serving")`, `fmt.Println("serving on :9090")`)
@@ -305,6 +307,7 @@ func TestRegenCollidingEditGetsMarkersAndTheRestIsApplied(t *testing.T) {
 }
 
 func TestRegenUnknownBaseIsAConflictNeverAGuess(t *testing.T) {
+	t.Parallel()
 	c := regenCatalog(t, regenFS())
 	dir := generated(t, c, testSpec())
 	edit(t, dir, mainPath, `return "helper"`, `return "edited helper"`)
@@ -328,6 +331,7 @@ func TestRegenUnknownBaseIsAConflictNeverAGuess(t *testing.T) {
 }
 
 func TestRegenFileInTheWayIsAConflictUnlessForced(t *testing.T) {
+	t.Parallel()
 	c := regenCatalog(t, regenFS())
 	dir := generated(t, c, noCache())
 	write(t, dir, "internal/cache/cache.go", "package cache // ours\n")
@@ -355,6 +359,7 @@ func TestRegenFileInTheWayIsAConflictUnlessForced(t *testing.T) {
 }
 
 func TestRegenDryRunChangesNothing(t *testing.T) {
+	t.Parallel()
 	c := regenCatalog(t, regenFS())
 	dir := generated(t, c, noCache())
 	edit(t, dir, mainPath, `fmt.Println("serving")`, `fmt.Println("serving on :9090")`)
@@ -371,6 +376,7 @@ func TestRegenDryRunChangesNothing(t *testing.T) {
 }
 
 func TestRegenOnlyLimitsWritesToTheNamedComponents(t *testing.T) {
+	t.Parallel()
 	c := regenCatalog(t, regenFS())
 	dir := generated(t, c, testSpec())
 	fsys := regenFS()
@@ -399,6 +405,7 @@ func TestRegenOnlyLimitsWritesToTheNamedComponents(t *testing.T) {
 }
 
 func TestRegenGoModKeepsOwnersRequirementsWhenAddingAComponent(t *testing.T) {
+	t.Parallel()
 	c := regenCatalog(t, regenFS())
 	dir := generated(t, c, noCache())
 	edit(t, dir, "go.mod", "\tgolang.org/x/time v0.16.0\n", "\tgithub.com/google/uuid v1.6.0\n\tgolang.org/x/time v0.16.0\n")
@@ -418,11 +425,12 @@ func TestRegenGoModKeepsOwnersRequirementsWhenAddingAComponent(t *testing.T) {
 }
 
 func TestRegenRejectsInvalidAnswersWritingNothing(t *testing.T) {
+	t.Parallel()
 	c := regenCatalog(t, regenFS())
 	dir := generated(t, c, noCache())
 	old, _ := ReadManifest(dir)
 	spec := noCache()
-	spec.Cache = "memcached"
+	spec = spec.With("cache", "memcached")
 	if _, err := Regen(context.Background(), c, old, RegenOptions{Dir: dir, Spec: spec}); err == nil || !strings.Contains(err.Error(), "memcached") {
 		t.Errorf("err = %v", err)
 	}
@@ -432,6 +440,7 @@ func TestRegenRejectsInvalidAnswersWritingNothing(t *testing.T) {
 }
 
 func TestHasConflictMarkers(t *testing.T) {
+	t.Parallel()
 	for data, want := range map[string]bool{
 		"a\n<<<<<<< yours\nb\n=======\nc\n>>>>>>> svcgen 0.1.0\nd\n":           true,
 		"<<<<<<< yours\r\nb\r\n=======\r\nc\r\n>>>>>>> svcgen 0.1.0\r\n":       true,

@@ -32,7 +32,7 @@ func TestRegenTidyKeepsOwnersModulesAndDropsARemovedComponents(t *testing.T) {
 	t.Cleanup(func() { delete(Versions, "golang.org/x/mod") })
 
 	fsys := fstest.MapFS{
-		"core/component.yaml":                     {Data: []byte("name: core\n")},
+		"core/component.yaml":                     {Data: []byte("name: core\n" + testGroups)},
 		"core/go.mod.tmpl":                        {Data: []byte(goModTmpl)},
 		"core/cmd/__name__/main.go.tmpl":          {Data: []byte("package main\n\nfunc main() {}\n")},
 		"gin/component.yaml":                      {Data: []byte("name: gin\ngroup: framework\n")},
@@ -40,7 +40,7 @@ func TestRegenTidyKeepsOwnersModulesAndDropsARemovedComponents(t *testing.T) {
 		"semver/internal/version/version.go.tmpl": {Data: []byte("package version\n\nimport \"golang.org/x/mod/semver\"\n\nfunc Valid(v string) bool { return semver.IsValid(v) }\n")},
 	}
 	c := regenCatalog(t, fsys)
-	spec := Spec{Name: "svc", Module: "example.com/svc", Framework: "gin", Database: None, Cache: None, Broker: None, Metrics: None, CI: None, Deploy: None}
+	spec := NewSpec("svc", "example.com/svc", map[string]string{"framework": "gin", "database": None, "cache": None, "broker": None, "metrics": None, "ci": None, "deploy": None})
 	dir := generated(t, c, spec)
 	write(t, dir, "internal/mine/mine.go", "package mine\n\nimport \"github.com/google/uuid\"\n\nvar _ = uuid.NewString\n")
 	write(t, dir, "go.mod", read(t, dir, "go.mod")+"\nrequire github.com/google/uuid v1.6.0\n")
@@ -60,7 +60,7 @@ func TestRegenTidyKeepsOwnersModulesAndDropsARemovedComponents(t *testing.T) {
 		}
 	}
 	withSemver := spec
-	withSemver.Metrics = "semver"
+	withSemver = withSemver.With("metrics", "semver")
 	tidyRegen(withSemver)
 	testtree.Contains(t, "go.mod after add", read(t, dir, "go.mod"), "golang.org/x/mod v0.43.0", "github.com/google/uuid v1.6.0")
 

@@ -2,6 +2,7 @@ package generator
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"go/format"
 	"go/parser"
@@ -29,14 +30,9 @@ type File struct {
 type Data struct {
 	Name             string
 	Module           string
-	Framework        string
-	Database         string
-	Cache            string
-	Broker           string
-	Metrics          string
-	CI               string
-	Deploy           string
-	With             map[string]bool // every catalog component, true when enabled
+	With             map[string]bool   // every catalog component, true when enabled
+	Provides         map[string]bool   // every capability a catalog component provides, true when an enabled one does
+	Choice           map[string]string // every group's choice; a many group's choices comma-joined
 	GoVersion        string
 	Tools            ToolVersions
 	Requires         []Module
@@ -53,6 +49,9 @@ func funcMap() template.FuncMap {
 	delete(fm, "env")
 	delete(fm, "expandenv")
 	fm["goident"] = goIdent
+	for name, f := range slotFuncs() {
+		fm[name] = f
+	}
 	return fm
 }
 
@@ -70,14 +69,14 @@ func goIdent(name string) string {
 	return b.String()
 }
 
-// NewData builds the template data for a valid spec.
-func NewData(s Spec, c *Catalog) (Data, []*Component, error) {
+// newData builds the template data for a valid spec.
+func newData(s Spec, c *Catalog) (Data, []*Component, error) {
 	var comps []*Component
 	with := map[string]bool{}
 	for _, n := range c.Names() {
 		with[n] = false
 	}
-	for _, n := range s.Components() {
+	for _, n := range c.Enabled(s) {
 		comp, ok := c.Component(n)
 		if !ok {
 			return Data{}, nil, fmt.Errorf("unknown component %q", n)
@@ -89,10 +88,20 @@ func NewData(s Spec, c *Catalog) (Data, []*Component, error) {
 	if err != nil {
 		return Data{}, nil, err
 	}
+	provides := map[string]bool{}
+	for _, n := range c.Names() {
+		comp, _ := c.Component(n)
+		for _, p := range comp.Provides {
+			provides[p] = provides[p] || with[n]
+		}
+	}
+	choice := map[string]string{}
+	for _, g := range c.groupOrder {
+		choice[g] = cmp.Or(s.Get(g), None)
+	}
 	return Data{
-		Name: s.Name, Module: s.Module, Framework: s.Framework, Database: s.Database,
-		Cache: s.Cache, Broker: s.Broker, Metrics: s.Metrics, CI: s.CI, Deploy: s.Deploy,
-		With: with, GoVersion: GoVersion, Tools: Tools, Requires: reqs, GeneratorVersion: Version,
+		Name: s.Name, Module: s.Module, With: with, Provides: provides, Choice: choice,
+		GoVersion: GoVersion, Tools: Tools, Requires: reqs, GeneratorVersion: Version,
 	}, comps, nil
 }
 
@@ -101,7 +110,7 @@ func NewData(s Spec, c *Catalog) (Data, []*Component, error) {
 // when a template does not execute, renders invalid Go, or would write outside the service; two
 // components rendering the same path is an error too.
 func Render(s Spec, c *Catalog) ([]File, error) {
-	data, comps, err := NewData(s, c)
+	data, comps, err := newData(s, c)
 	if err != nil {
 		return nil, err
 	}
@@ -119,19 +128,29 @@ func Render(s Spec, c *Catalog) ([]File, error) {
 			return nil, err
 		}
 		for _, p := range paths {
-			jobs = append(jobs, job{comp.Name, p, srcs[p]})
+			if !isPartial(p) {
+				jobs = append(jobs, job{comp.Name, p, srcs[p]})
+			}
 		}
+	}
+	slots, err := newSlotEngine(c, comps, funcMap())
+	if err != nil {
+		return nil, err
 	}
 	results := make([]File, len(jobs))
 	errs := make([]error, len(jobs))
-	funcs := funcMap() // read-only after creation, safe to share
 	inParallel(len(jobs), runtime.GOMAXPROCS(0), func() func(int) {
 		// Templates made with set.New share set's functions; giving each its own copy of
-		// sprig's ~200 functions was a third of render's allocations. Every worker has its
-		// own set, so parsing never shares state across goroutines; names are unique.
-		set := template.New("").Option("missingkey=error").Funcs(funcs)
+		// sprig's ~200 functions was a third of render's allocations. Every worker clones the
+		// set of partials once and binds its own slot functions to the clone, so parsing never
+		// shares state across goroutines; names are unique.
+		set, err := slots.bind()
 		return func(i int) {
-			results[i], errs[i] = renderOne(set, jobs[i].comp, jobs[i].path, jobs[i].src, data)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			results[i], errs[i] = renderOne(set, slots, jobs[i].comp, jobs[i].path, jobs[i].src, data)
 		}
 	})
 
@@ -154,21 +173,28 @@ func Render(s Spec, c *Catalog) ([]File, error) {
 	return out, nil
 }
 
-func renderOne(set *template.Template, component, src string, from source, data Data) (File, error) {
+func renderOne(set *template.Template, slots *slotEngine, component, src string, from source, data Data) (File, error) {
 	name := component + "/" + src // how errors name the template
 	raw, err := fs.ReadFile(from.fsys, src)
 	if err != nil {
 		return File{}, err
 	}
-	target, err := OutputPath(src, data.Name)
+	target, err := outputPath(src, data.Name)
 	if err != nil {
 		return File{}, fmt.Errorf("template %s: %w", name, err)
 	}
 	body := raw
+	clean := from.verified
 	if strings.HasSuffix(src, ".tmpl") {
 		t, err := set.New(name).Parse(string(raw))
 		if err != nil {
 			return File{}, err // text/template names the template and line
+		}
+		if t.Tree != nil {
+			if err := slots.checkCalls(name, t.Tree); err != nil {
+				return File{}, err
+			}
+			clean = clean && !callsSlot(t.Tree)
 		}
 		var buf bytes.Buffer
 		if err := t.Execute(&buf, data); err != nil {
@@ -181,7 +207,7 @@ func renderOne(set *template.Template, component, src string, from source, data 
 		}
 	}
 	if strings.HasSuffix(target, ".go") {
-		if body, err = formatGo(body, from.verified); err != nil {
+		if body, err = formatGo(body, clean); err != nil {
 			return File{}, fmt.Errorf("template %s renders invalid Go: %w", name, err)
 		}
 	}
@@ -207,9 +233,9 @@ func formatGo(src []byte, clean bool) ([]byte, error) {
 	return src, nil
 }
 
-// OutputPath maps a template path to the path it renders to: the service name replaces
+// outputPath maps a template path to the path it renders to: the service name replaces
 // __name__, a .tmpl suffix is dropped, and the result must stay inside the service.
-func OutputPath(src, name string) (string, error) {
+func outputPath(src, name string) (string, error) {
 	p := strings.ReplaceAll(src, nameToken, name)
 	p = strings.TrimSuffix(p, ".tmpl")
 	clean := path.Clean(p)

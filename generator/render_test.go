@@ -8,6 +8,7 @@ import (
 )
 
 func TestRenderCoreAndChosenComponents(t *testing.T) {
+	t.Parallel()
 	files, err := Render(testSpec(), testCatalog(t))
 	if err != nil {
 		t.Fatal(err)
@@ -41,6 +42,7 @@ func TestRenderCoreAndChosenComponents(t *testing.T) {
 }
 
 func TestRenderIsDeterministic(t *testing.T) {
+	t.Parallel()
 	c := testCatalog(t)
 	a, _ := Render(testSpec(), c)
 	for range 5 {
@@ -73,6 +75,7 @@ func renderWith(t *testing.T, path, body string) error {
 }
 
 func TestRenderErrorsNameTheTemplate(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ path, body, want string }{
 		{"x.txt.tmpl", "{{ env \"HOME\" }}", `function "env" not defined`},
 		{"x.txt.tmpl", "{{ expandenv \"$HOME\" }}", `function "expandenv" not defined`},
@@ -89,6 +92,7 @@ func TestRenderErrorsNameTheTemplate(t *testing.T) {
 }
 
 func TestRenderKeepsSprigButNotEnv(t *testing.T) {
+	t.Parallel()
 	if err := renderWith(t, "x.txt.tmpl", `{{ "a-b" | upper }} {{ goident .Name }} {{ list 1 2 | len }}`); err != nil {
 		t.Fatal(err)
 	}
@@ -101,17 +105,19 @@ func TestRenderKeepsSprigButNotEnv(t *testing.T) {
 }
 
 func TestOutputPathStaysInside(t *testing.T) {
+	t.Parallel()
 	for _, p := range []string{"../x", "/etc/passwd", "a/../../x", "..", ".", "__name__/../../x", `a\..\..\x`} {
-		if got, err := OutputPath(p, "svc"); err == nil {
-			t.Errorf("OutputPath(%q) = %q, want an error", p, got)
+		if got, err := outputPath(p, "svc"); err == nil {
+			t.Errorf("outputPath(%q) = %q, want an error", p, got)
 		}
 	}
-	if got, err := OutputPath("a/./b/../c.go.tmpl", "svc"); err != nil || got != "a/c.go" {
-		t.Errorf("OutputPath cleaned = %q, %v", got, err)
+	if got, err := outputPath("a/./b/../c.go.tmpl", "svc"); err != nil || got != "a/c.go" {
+		t.Errorf("outputPath cleaned = %q, %v", got, err)
 	}
 }
 
 func TestRenderRejectsDuplicatePaths(t *testing.T) {
+	t.Parallel()
 	fsys := testFS()
 	fsys["gin/README.md"] = &fstest.MapFile{Data: []byte("dup")}
 	c, _ := LoadCatalog(fsys, nil)
@@ -121,7 +127,8 @@ func TestRenderRejectsDuplicatePaths(t *testing.T) {
 }
 
 func TestRequirementsComeFromThePinnedTable(t *testing.T) {
-	data, _, err := NewData(testSpec(), testCatalog(t))
+	t.Parallel()
+	data, _, err := newData(testSpec(), testCatalog(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,6 +144,7 @@ func TestRequirementsComeFromThePinnedTable(t *testing.T) {
 }
 
 func TestTemplateRenderingToNothingProducesNoFile(t *testing.T) {
+	t.Parallel()
 	fsys := testFS()
 	fsys["core/only-with-echo.txt.tmpl"] = &fstest.MapFile{Data: []byte("{{ if .With.echo }}echo{{ end }}\n")}
 	c, _ := LoadCatalog(fsys, nil)
@@ -150,7 +158,7 @@ func TestTemplateRenderingToNothingProducesNoFile(t *testing.T) {
 		}
 	}
 	s := testSpec()
-	s.Framework = "echo"
+	s = s.With("framework", "echo")
 	files, _ = Render(s, c)
 	found := false
 	for _, f := range files {

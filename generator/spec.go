@@ -8,118 +8,189 @@ import (
 	"strings"
 
 	"golang.org/x/mod/module"
+	"gopkg.in/yaml.v3"
 )
 
 // None is the value of an optional group that has no component chosen.
 const None = "none"
 
-// Spec is the set of answers that fully determines a generated service. It is the schema of
+// Spec is the set of answers that fully determines a generated service: a name, a module path
+// and the choice of every group (a many group's choices comma-separated). It is the schema of
 // answer files (--answers) and of the answers recorded in a service's manifest, so a manifest is
-// always a valid answer file. Field order is the order answers are written in.
+// always a valid answer file. Its YAML is flat, `framework: gin` beside `name:`, as every
+// manifest svcgen ever wrote has it; an unset group and "none" both mean nothing chosen once
+// the answers are complete.
 type Spec struct {
-	Name      string `yaml:"name"`
-	Module    string `yaml:"module"`
-	Framework string `yaml:"framework"`
-	Database  string `yaml:"database"`
-	Cache     string `yaml:"cache"`
-	Broker    string `yaml:"broker"`
-	Metrics   string `yaml:"metrics"`
-	CI        string `yaml:"ci"`
-	Deploy    string `yaml:"deploy"`
+	Name    string
+	Module  string
+	choices map[string]string // group → choice; missing: not given (yet)
+	// order is the order groups are written in: the catalog's (set by WithDefaults and by the
+	// manifest builder) or the order a file listed them in. Groups not in it come after, sorted.
+	order []string
 }
 
-// Group is one choice the user makes: exactly one component of the group, or None when the group
-// is optional. The list is fixed because each group is a field of Spec and a flag of `new`.
-type Group struct {
-	Name     string // also the flag name and the answer-file key
-	Title    string // a short human title, used in prompts and help
-	Optional bool   // whether "none" is allowed
-}
-
-// Groups lists the choice groups in prompt order.
-var Groups = []Group{
-	{Name: "framework", Title: "HTTP framework"},
-	{Name: "database", Title: "Database", Optional: true},
-	{Name: "cache", Title: "Cache", Optional: true},
-	{Name: "broker", Title: "Message broker", Optional: true},
-	{Name: "metrics", Title: "Metrics", Optional: true},
-	{Name: "ci", Title: "CI system", Optional: true},
-	{Name: "deploy", Title: "Deployment manifests", Optional: true},
-}
-
-// GroupByName returns the group called name.
-func GroupByName(name string) (Group, bool) {
-	i := slices.IndexFunc(Groups, func(g Group) bool { return g.Name == name })
-	if i < 0 {
-		return Group{}, false
+// NewSpec returns a spec with the given choices.
+func NewSpec(name, module string, choices map[string]string) Spec {
+	s := Spec{Name: name, Module: module}
+	for g, v := range choices {
+		s = s.With(g, v)
 	}
-	return Groups[i], true
+	return s
 }
 
-// Field returns a pointer to the Spec field that holds the choice of group, or nil for an unknown
-// group. It is the one place that maps group names to fields.
-func (s *Spec) Field(group string) *string {
-	switch group {
-	case "framework":
-		return &s.Framework
-	case "database":
-		return &s.Database
-	case "cache":
-		return &s.Cache
-	case "broker":
-		return &s.Broker
-	case "metrics":
-		return &s.Metrics
-	case "ci":
-		return &s.CI
-	case "deploy":
-		return &s.Deploy
+// Get returns the choice of group ("" when unset).
+func (s Spec) Get(group string) string { return s.choices[group] }
+
+// Has reports whether the group has an answer.
+func (s Spec) Has(group string) bool {
+	_, ok := s.choices[group]
+	return ok
+}
+
+// With returns a copy of s with group set to value; s itself is unchanged.
+func (s Spec) With(group, value string) Spec {
+	choices := make(map[string]string, len(s.choices)+1)
+	for g, v := range s.choices {
+		choices[g] = v
+	}
+	choices[group] = value
+	s.choices = choices
+	return s
+}
+
+// Equal reports whether two specs give the same answers.
+func (s Spec) Equal(o Spec) bool {
+	if s.Name != o.Name || s.Module != o.Module || len(s.choices) != len(o.choices) {
+		return false
+	}
+	for g, v := range s.choices {
+		if w, ok := o.choices[g]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// String shows the answers in order, for messages and test failures.
+func (s Spec) String() string {
+	parts := []string{"name=" + s.Name, "module=" + s.Module}
+	for _, g := range s.keys() {
+		parts = append(parts, g+"="+s.choices[g])
+	}
+	return strings.Join(parts, " ")
+}
+
+// keys lists the set groups: those in s.order first, in it, then the others sorted.
+func (s Spec) keys() []string {
+	var out []string
+	for _, g := range s.order {
+		if _, ok := s.choices[g]; ok && !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	var rest []string
+	for g := range s.choices {
+		if !slices.Contains(out, g) {
+			rest = append(rest, g)
+		}
+	}
+	slices.Sort(rest)
+	return append(out, rest...)
+}
+
+// MarshalYAML writes the flat form: name, module, then every group in order.
+func (s Spec) MarshalYAML() (any, error) {
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	add := func(k, v string) {
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, &yaml.Node{Kind: yaml.ScalarNode, Value: v})
+	}
+	add("name", s.Name)
+	add("module", s.Module)
+	for _, g := range s.keys() {
+		add(g, s.choices[g])
+	}
+	return n, nil
+}
+
+// UnmarshalYAML reads the flat form. Every key besides name and module is a group; a many
+// group's choices may be a sequence or a comma-separated string. Which groups exist is the
+// catalog's business: ReadAnswersFor and Validate check the keys against it.
+func (s *Spec) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: expected a mapping of answers", n.Line)
+	}
+	*s = Spec{choices: map[string]string{}}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		var value string
+		switch v.Kind {
+		case yaml.ScalarNode:
+			value = v.Value
+		case yaml.SequenceNode:
+			if k.Value == "name" || k.Value == "module" {
+				return fmt.Errorf("line %d: %s: expected a string", v.Line, k.Value)
+			}
+			var items []string
+			if err := v.Decode(&items); err != nil {
+				return fmt.Errorf("line %d: %s: %w", v.Line, k.Value, err)
+			}
+			value = strings.Join(items, ",")
+		default:
+			return fmt.Errorf("line %d: %s: expected a value", v.Line, k.Value)
+		}
+		switch k.Value {
+		case "name":
+			s.Name = value
+		case "module":
+			s.Module = value
+		default:
+			if _, dup := s.choices[k.Value]; dup {
+				return fmt.Errorf("line %d: %s is given twice", k.Line, k.Value)
+			}
+			s.choices[k.Value] = value
+			s.order = append(s.order, k.Value)
+		}
 	}
 	return nil
 }
 
-// Get returns the choice of group ("" when unset).
-func (s Spec) Get(group string) string {
-	if f := s.Field(group); f != nil {
-		return *f
-	}
-	return ""
-}
-
-// Components lists the enabled component names: core, then the chosen component of every group
-// in group order, skipping None and unset groups.
-func (s Spec) Components() []string {
-	out := []string{CoreComponent}
-	for _, g := range Groups {
-		if v := s.Get(g.Name); v != "" && v != None {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// WithDefaults fills every unset field from the catalog's defaults and the module from the name.
+// WithDefaults fills every unset group from the catalog's defaults and the module from the
+// name, and puts the groups in the catalog's order.
 func (s Spec) WithDefaults(c *Catalog) Spec {
-	for _, g := range Groups {
-		if f := s.Field(g.Name); *f == "" {
-			*f = c.Default(g.Name)
+	for _, g := range c.groupOrder {
+		if s.Get(g) == "" {
+			s = s.With(g, c.Default(g))
 		}
 	}
 	if s.Module == "" {
 		s.Module = s.Name
 	}
+	s.order = c.GroupNames()
+	return s
+}
+
+// recorded returns answers as a manifest records them: every optional group of the catalog
+// that has no answer is none (the manifest was written before the group existed, and the
+// service has none of it), in the catalog's group order.
+func (s Spec) recorded(c *Catalog) Spec {
+	for _, g := range c.Groups() {
+		if g.Optional && s.Get(g.Name) == "" {
+			s = s.With(g.Name, None)
+		}
+	}
+	s.order = c.GroupNames()
 	return s
 }
 
 // Missing names the answers that are still unset, as the flags that would set them.
-func (s Spec) Missing() []string {
+func (s Spec) Missing(c *Catalog) []string {
 	var out []string
 	if s.Name == "" {
 		out = append(out, "NAME")
 	}
-	for _, g := range Groups {
-		if s.Get(g.Name) == "" {
-			out = append(out, "--"+g.Name)
+	for _, g := range c.groupOrder {
+		if s.Get(g) == "" {
+			out = append(out, "--"+g)
 		}
 	}
 	return out
@@ -130,7 +201,7 @@ func (s Spec) Missing() []string {
 func (s Spec) Validate(c *Catalog) error {
 	errs := s.problems(c, false)
 	if len(errs) == 0 {
-		errs = append(errs, c.CheckRelations(s.Components()))
+		errs = append(errs, c.CheckRelations(c.Enabled(s)))
 	}
 	return errors.Join(errs...)
 }
@@ -157,23 +228,23 @@ func (s Spec) problems(c *Catalog, givenOnly bool) []error {
 			errs = append(errs, err)
 		}
 	}
-	for _, g := range Groups {
-		if v := s.Get(g.Name); v != "" || !givenOnly {
-			if err := ValidateChoice(c, g.Name, v); err != nil {
+	for _, g := range c.Groups() {
+		v := s.Get(g.Name)
+		if v == "" && g.Optional && !givenOnly {
+			v = None // a group the answers do not mention is none (manifests before it existed)
+		}
+		if v != "" || !givenOnly {
+			if err := validateChoice(c, g.Name, v); err != nil {
 				errs = append(errs, err)
 			}
 		}
 	}
-	return errs
-}
-
-// ValidateChoice checks that value is one of the group's choices in the catalog.
-func ValidateChoice(c *Catalog, group, value string) error {
-	allowed := c.Choices(group)
-	if !slices.Contains(allowed, value) {
-		return fmt.Errorf("%s %q is not valid: allowed values are %s", group, value, strings.Join(allowed, ", "))
+	for _, g := range s.keys() {
+		if _, ok := c.groups[g]; !ok {
+			errs = append(errs, fmt.Errorf("unknown key %q: allowed keys are %s", g, strings.Join(answerKeys(c), ", ")))
+		}
 	}
-	return nil
+	return errs
 }
 
 // nameRE accepts a DNS-1123 label that starts with a letter: the name is used as a directory, a

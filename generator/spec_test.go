@@ -9,6 +9,7 @@ import (
 )
 
 func TestValidateName(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"a", "orders-api", "svc2", "a-b-c", strings.Repeat("a", 63)} {
 		if err := ValidateName(name); err != nil {
 			t.Errorf("ValidateName(%q) = %v, want nil", name, err)
@@ -22,6 +23,7 @@ func TestValidateName(t *testing.T) {
 }
 
 func TestValidateModule(t *testing.T) {
+	t.Parallel()
 	for _, m := range []string{"orders-api", "github.com/acme/orders-api", "example.com/x/v2", "corp.internal/team/svc"} {
 		if err := ValidateModule(m); err != nil {
 			t.Errorf("ValidateModule(%q) = %v, want nil", m, err)
@@ -40,10 +42,11 @@ func TestValidateModule(t *testing.T) {
 }
 
 func TestValidateNamesAllowedValues(t *testing.T) {
+	t.Parallel()
 	c := testCatalog(t)
 	s := testSpec()
-	s.Framework = "fiber"
-	s.Cache = "memcached"
+	s = s.With("framework", "fiber")
+	s = s.With("cache", "memcached")
 	err := s.Validate(c)
 	if err == nil {
 		t.Fatal("Validate accepted unknown values")
@@ -56,16 +59,17 @@ func TestValidateNamesAllowedValues(t *testing.T) {
 }
 
 func TestDefaultsAndMissing(t *testing.T) {
+	t.Parallel()
 	c := testCatalog(t)
 	s := Spec{Name: "svc"}
-	if got := len(s.Missing()); got != len(Groups) {
-		t.Fatalf("Missing() = %v, want every group", s.Missing())
+	if got := len(s.Missing(c)); got != len(c.Groups()) {
+		t.Fatalf("Missing() = %v, want every group", s.Missing(c))
 	}
 	s = s.WithDefaults(c)
-	if s.Framework != "gin" || s.Cache != None || s.Module != "svc" {
+	if s.Get("framework") != "gin" || s.Get("cache") != None || s.Module != "svc" {
 		t.Fatalf("WithDefaults = %+v", s)
 	}
-	if m := s.Missing(); len(m) != 0 {
+	if m := s.Missing(c); len(m) != 0 {
 		t.Fatalf("Missing() after defaults = %v", m)
 	}
 	if err := s.Validate(c); err != nil {
@@ -83,7 +87,7 @@ func FuzzValidateName(f *testing.F) {
 		if ValidateName(name) != nil {
 			return
 		}
-		p, err := OutputPath("cmd/__name__/main.go.tmpl", name)
+		p, err := outputPath("cmd/__name__/main.go.tmpl", name)
 		if err != nil || p != "cmd/"+name+"/main.go" || !filepath.IsLocal(p) {
 			t.Fatalf("accepted name %q maps to %q, %v", name, p, err)
 		}

@@ -14,12 +14,12 @@ import (
 func allSpecs(c *Catalog) []Spec {
 	names := []string{"a", "orders-api", "x" + strings.Repeat("-svc", 15) + "-63c"}
 	specs := []Spec{{}}
-	for _, g := range Groups {
+	for _, g := range c.Groups() {
 		var next []Spec
 		for _, s := range specs {
 			for _, v := range c.Choices(g.Name) {
 				n := s
-				*n.Field(g.Name) = v
+				n = n.With(g.Name, v)
 				next = append(next, n)
 			}
 		}
@@ -36,6 +36,7 @@ func allSpecs(c *Catalog) []Spec {
 // every stack combination, which is what lets render skip go/format's printer for them
 // (formatGo): the fast render must equal the fully formatted one byte for byte.
 func TestEmbeddedTemplatesRenderGofmtClean(t *testing.T) {
+	t.Parallel()
 	fast, err := LoadTemplates("")
 	if err != nil {
 		t.Fatal(err)
@@ -62,8 +63,8 @@ func TestEmbeddedTemplatesRenderGofmtClean(t *testing.T) {
 		}
 		for i := range a {
 			if !bytes.Equal(a[i].Data, b[i].Data) {
-				t.Errorf("%s is not gofmt-clean for %s (%s %s %s %s %s %s %s); fix the template:\n%s",
-					a[i].Path, s.Name, s.Framework, s.Database, s.Cache, s.Broker, s.Metrics, s.CI, s.Deploy,
+				t.Errorf("%s is not gofmt-clean for %s; fix the template:\n%s",
+					a[i].Path, s,
 					merge.Unified(a[i].Path, a[i].Path, a[i].Data, b[i].Data))
 			}
 		}

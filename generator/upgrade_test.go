@@ -111,7 +111,7 @@ func upgradeMain(t *testing.T, dir string, want BaseSource, crlf bool) *RegenRes
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e, _ := m.Lookup(mainPath); e.SHA256 != Hash(render) || e.Blob != GitBlobID(render) {
+	if e, _ := m.Lookup(mainPath); e.SHA256 != Hash(render) || e.Blob != gitBlobID(render) {
 		t.Errorf("manifest entry %+v is not the render's", e)
 	}
 	if stored := read(t, dir, BaseDir+"/"+mainPath); stored != string(render) {
@@ -127,6 +127,7 @@ func upgradeMain(t *testing.T, dir string, want BaseSource, crlf bool) *RegenRes
 // TestUpgradeBaseFromGitHistory is the service of an earlier svcgen (a format 1 manifest: only
 // SHA-256s), committed after `new` and edited: the base is the version in its history.
 func TestUpgradeBaseFromGitHistory(t *testing.T) {
+	t.Parallel()
 	dir := generated(t, regenCatalog(t, regenFS()), testSpec())
 	asFormat1(t, dir)
 	commitAll(t, dir, "generated")
@@ -138,6 +139,7 @@ func TestUpgradeBaseFromGitHistory(t *testing.T) {
 // TestUpgradeBaseFromGitHistoryInAMonorepo: the same with the service in a subdirectory of the
 // repository, and its render committed before the manifest (a format 1 one) was rewritten.
 func TestUpgradeBaseFromGitHistoryInAMonorepo(t *testing.T) {
+	t.Parallel()
 	repo := t.TempDir()
 	dir := filepath.Join(repo, "services", "svc")
 	if _, err := New(t.Context(), regenCatalog(t, regenFS()), NewOptions{Spec: testSpec(), Dir: dir}); err != nil {
@@ -152,6 +154,7 @@ func TestUpgradeBaseFromGitHistoryInAMonorepo(t *testing.T) {
 
 // TestUpgradeBaseFromGitBlob: the manifest's blob id names the committed render.
 func TestUpgradeBaseFromGitBlob(t *testing.T) {
+	t.Parallel()
 	dir := generated(t, regenCatalog(t, regenFS()), testSpec())
 	commitAll(t, dir, "generated")
 	appendOwners(t, dir, mainPath) // not committed: the blob is enough
@@ -162,9 +165,10 @@ func TestUpgradeBaseFromGitBlob(t *testing.T) {
 // re-render) and keeps the new render under .svcgen/base; the upgrade then takes its base from
 // that copy, which nothing else has.
 func TestUpgradeBaseFromStoredCopy(t *testing.T) {
+	t.Parallel()
 	v1 := regenCatalog(t, regenFS())
 	spec := testSpec()
-	spec.Cache = None
+	spec = spec.With("cache", None)
 	dir := generated(t, v1, spec)
 	appendOwners(t, dir, mainPath)
 	res, _ := regen(t, v1, dir, testSpec(), nil)
@@ -177,6 +181,7 @@ func TestUpgradeBaseFromStoredCopy(t *testing.T) {
 // TestUpgradeWithoutABaseConflicts: no repository, no copy, and the templates changed: there
 // is no base, and svcgen does not guess one.
 func TestUpgradeWithoutABaseConflicts(t *testing.T) {
+	t.Parallel()
 	dir := generated(t, regenCatalog(t, regenFS()), testSpec())
 	appendOwners(t, dir, mainPath)
 	res, _ := regen(t, regenCatalog(t, upgradedFS()), dir, testSpec(), nil)
@@ -192,6 +197,7 @@ func TestUpgradeWithoutABaseConflicts(t *testing.T) {
 // TestUpgradeCRLF: a file converted to CRLF and not otherwise edited is no edit (not drift,
 // updated in CRLF); converted and edited, it merges as LF and stays CRLF.
 func TestUpgradeCRLF(t *testing.T) {
+	t.Parallel()
 	v1 := regenCatalog(t, regenFS())
 	dir := generated(t, v1, testSpec())
 	write(t, dir, mainPath, string(toCRLF([]byte(read(t, dir, mainPath)))))
@@ -218,6 +224,7 @@ func TestUpgradeCRLF(t *testing.T) {
 // TestStoredBasesFollowTheFiles: a copy goes when its file is no longer edited, and when its
 // file is no longer generated.
 func TestStoredBasesFollowTheFiles(t *testing.T) {
+	t.Parallel()
 	v1 := regenCatalog(t, regenFS())
 	dir := generated(t, v1, testSpec())
 	appendOwners(t, dir, mainPath)
@@ -240,9 +247,10 @@ func TestStoredBasesFollowTheFiles(t *testing.T) {
 // TestManifestWithoutAGroupReadsNone: a manifest written before a group existed has no key for
 // it; it reads as none, and the service is in step.
 func TestManifestWithoutAGroupReadsNone(t *testing.T) {
+	t.Parallel()
 	c := regenCatalog(t, regenFS())
 	spec := testSpec()
-	spec.Cache = None
+	spec = spec.With("cache", None)
 	dir := generated(t, c, spec)
 	raw := read(t, dir, ManifestName)
 	if !strings.Contains(raw, "  cache: none\n") {
@@ -253,11 +261,11 @@ func TestManifestWithoutAGroupReadsNone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Answers != spec {
+	if !m.Answers.recorded(c).Equal(spec) {
 		t.Fatalf("answers %+v, want %+v", m.Answers, spec)
 	}
 	// The same manifest as an answer file (`new --answers svc/.svcgen.yaml`) reproduces the service.
-	if answers, err := ReadAnswers(filepath.Join(dir, ManifestName)); err != nil || answers != spec {
+	if answers, err := ReadAnswersFor(filepath.Join(dir, ManifestName), c); err != nil || !answers.Equal(spec) {
 		t.Fatalf("as an answer file: %+v, %v; want %+v", answers, err, spec)
 	}
 	plan, err := PlanRegen(c, m, m.Answers, dir, PlanOptions{})
@@ -272,6 +280,7 @@ func TestManifestWithoutAGroupReadsNone(t *testing.T) {
 // TestReadManifestEveryReleasedFormat reads a manifest of every format svcgen ever wrote, as it
 // wrote them (testdata/manifests), and refuses a format from the future.
 func TestReadManifestEveryReleasedFormat(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		file      string
 		format    int
@@ -296,8 +305,8 @@ func TestReadManifestEveryReleasedFormat(t *testing.T) {
 			if m.Format != tc.format || m.Templates != tc.templates || len(m.Files) < 10 || (m.TemplateDigest != "") != tc.blobs {
 				t.Errorf("format %d, templates %q, %d files, digest %q", m.Format, m.Templates, len(m.Files), m.TemplateDigest)
 			}
-			if len(m.Answers.Missing()) != 0 {
-				t.Errorf("answers %+v lack %v", m.Answers, m.Answers.Missing())
+			if c := testCatalog(t); len(m.Answers.recorded(c).Missing(c)) != 0 {
+				t.Errorf("answers %+v lack %v", m.Answers, m.Answers.Missing(testCatalog(t)))
 			}
 			for _, f := range m.Files {
 				if len(f.SHA256) != 64 || (f.Blob != "") != tc.blobs || f.Component == "" {
@@ -315,19 +324,21 @@ func TestReadManifestEveryReleasedFormat(t *testing.T) {
 	})
 }
 
-// TestGitBlobIDIsGits: GitBlobID agrees with `git hash-object`.
+// TestGitBlobIDIsGits: gitBlobID agrees with `git hash-object`.
 func TestGitBlobIDIsGits(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, data := range []string{"", "package main\n", "a\r\nb\r\n"} {
 		write(t, dir, "f", data)
-		if got, want := GitBlobID([]byte(data)), strings.TrimSpace(git(t, dir, "hash-object", "f")); got != want {
-			t.Errorf("GitBlobID(%q) = %s, git says %s", data, got, want)
+		if got, want := gitBlobID([]byte(data)), strings.TrimSpace(git(t, dir, "hash-object", "f")); got != want {
+			t.Errorf("gitBlobID(%q) = %s, git says %s", data, got, want)
 		}
 	}
 }
 
 // TestDigest: equal template sets have equal digests; a changed byte or an overlay changes it.
 func TestDigest(t *testing.T) {
+	t.Parallel()
 	digest := func(c *Catalog) string {
 		d, err := c.Digest()
 		if err != nil {
@@ -350,6 +361,7 @@ func TestDigest(t *testing.T) {
 
 // TestPlanUpgrade lists the files whose render changed between the recorded templates and today's.
 func TestPlanUpgrade(t *testing.T) {
+	t.Parallel()
 	v1 := regenCatalog(t, regenFS())
 	dir := generated(t, v1, testSpec())
 	m, err := ReadManifest(dir)
@@ -387,6 +399,7 @@ func TestPlanUpgrade(t *testing.T) {
 // svcgen 0.1.0, which named none) go, with directories left empty; a live process's and every
 // file that only looks similar stay.
 func TestCleanServiceRemovesOnlyStaleScratch(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	gone := exec.Command("true")
 	if err := gone.Run(); err != nil {
@@ -401,7 +414,7 @@ func TestCleanServiceRemovesOnlyStaleScratch(t *testing.T) {
 	} {
 		write(t, dir, p, "x")
 	}
-	removed, err := CleanService(dir)
+	removed, err := cleanService(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -420,6 +433,7 @@ func TestCleanServiceRemovesOnlyStaleScratch(t *testing.T) {
 // TestNewStageRemovesStaleStages: a staging directory of a `new` that is gone is removed by the
 // next `new` into the same parent; a live one stays.
 func TestNewStageRemovesStaleStages(t *testing.T) {
+	t.Parallel()
 	parent := t.TempDir()
 	gone := exec.Command("true")
 	if err := gone.Run(); err != nil {

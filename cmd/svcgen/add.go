@@ -30,6 +30,7 @@ are merged with the generator's changes; your own files are left alone.
 			})
 		},
 	}
+	cmd.ValidArgsFunction = completeComponents(streams, false)
 	addServiceFlags(cmd, o, true)
 	return cmd
 }

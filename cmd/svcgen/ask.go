@@ -14,26 +14,16 @@ import (
 	"github.com/svcgen/svcgen/generator"
 )
 
-// componentGroups are asked together in one multi-select: each is an optional dependency with at
-// most one component, so a single list with space to toggle is quicker than a question each.
-// Every other group gets a Select of its own.
-var componentGroups = []string{"database", "cache", "broker", "metrics"}
-
-// groupPromptHelp is the help (shown on ?) of the groups asked with a Select. The choices and
-// their descriptions are on screen already; the help says what the choice changes.
-var groupPromptHelp = map[string]string{
-	"framework": "The HTTP framework the server is built on: router, middleware and handler adapters are generated for it. Config, health checks, the example resource, breakers and tests are the same for both.",
-	"ci":        "The CI configuration to generate: build, vet, race-enabled tests with service containers for the chosen dependencies, and lint.",
-	"deploy":    "Deployment manifests to generate: a Deployment with liveness and readiness probes, a Service, a HorizontalPodAutoscaler and a PodDisruptionBudget.",
-}
-
 // errNotConfirmed is returned when the user answers no at the final confirmation.
 var errNotConfirmed = errors.New("not confirmed")
 
-// askNew asks for every answer spec still lacks, in the order of generator.Groups, then shows a
+// askNew asks for every answer spec still lacks, in the catalog's group order, then shows a
 // summary and the equivalent non-interactive command line and asks for confirmation. Answers
-// given by a flag or the answer file are not asked again. The returned Spec is complete
-// (defaults filled in) and valid.
+// given by a flag or the answer file are not asked again. How each group is asked comes from its
+// metadata: the together groups (optional dependencies with one choice each) in one multi-select,
+// a many group with a multi-select of its own, every other group with a Select, titled and
+// helped (on ?) by the group's title and help. The returned Spec is complete (defaults filled
+// in) and valid.
 func (o *newOptions) askNew(ctx context.Context, a prompt.Asker, c *generator.Catalog, spec generator.Spec) (generator.Spec, error) {
 	if spec.Name == "" {
 		if err := ctx.Err(); err != nil {
@@ -66,7 +56,7 @@ func (o *newOptions) askNew(ctx context.Context, a prompt.Asker, c *generator.Ca
 		spec.Module = module
 	}
 	componentsAsked := false
-	for _, g := range generator.Groups {
+	for _, g := range c.Groups() {
 		if spec.Get(g.Name) != "" {
 			continue // given by a flag or the answer file
 		}
@@ -74,12 +64,15 @@ func (o *newOptions) askNew(ctx context.Context, a prompt.Asker, c *generator.Ca
 			return spec, err
 		}
 		var err error
-		if slices.Contains(componentGroups, g.Name) {
+		switch {
+		case g.Together:
 			if !componentsAsked {
 				componentsAsked = true
 				err = askComponents(a, c, &spec)
 			}
-		} else {
+		case g.Many:
+			err = askMany(a, c, &spec, g)
+		default:
 			err = askGroup(a, c, &spec, g)
 		}
 		if err != nil {
@@ -91,7 +84,7 @@ func (o *newOptions) askNew(ctx context.Context, a prompt.Asker, c *generator.Ca
 	if err := spec.Validate(c); err != nil {
 		return spec, err
 	}
-	o.printSummary(spec)
+	o.printSummary(c, spec)
 	if err := ctx.Err(); err != nil {
 		return spec, err
 	}
@@ -113,27 +106,63 @@ func (o *newOptions) askNew(ctx context.Context, a prompt.Asker, c *generator.Ca
 func askGroup(a prompt.Asker, c *generator.Catalog, spec *generator.Spec, g generator.Group) error {
 	choices := c.Choices(g.Name)
 	if len(choices) <= 1 {
-		*spec.Field(g.Name) = c.Default(g.Name) // one choice (or none at all): nothing to ask
+		*spec = spec.With(g.Name, c.Default(g.Name)) // one choice (or none at all): nothing to ask
 		return nil
 	}
 	var options []prompt.Option
 	for _, name := range choices {
 		options = append(options, prompt.Option{Value: name, Description: describeChoice(c, g, name)})
 	}
-	help := groupPromptHelp[g.Name]
-	if help != "" {
-		help += " "
-	}
 	v, err := a.Select(prompt.Select{
 		Message: g.Title,
 		Options: options,
 		Default: c.Default(g.Name),
-		Help:    help + "Flag: --" + g.Name + ".",
+		Help:    promptHelp(g),
 	})
 	if err != nil {
 		return err
 	}
-	*spec.Field(g.Name) = v
+	*spec = spec.With(g.Name, v)
+	return nil
+}
+
+// promptHelp is a group's help at its prompt: the group's own words, then its flag.
+func promptHelp(g generator.Group) string {
+	help := g.Help
+	if help != "" {
+		help += " "
+	}
+	return help + "Flag: --" + g.Name + "."
+}
+
+// askMany asks for a many group's choices with a MultiSelect of its components; nothing
+// checked is none.
+func askMany(a prompt.Asker, c *generator.Catalog, spec *generator.Spec, g generator.Group) error {
+	var options []prompt.Option
+	for _, comp := range c.InGroup(g.Name) {
+		options = append(options, prompt.Option{Value: comp.Name, Description: comp.Description})
+	}
+	if len(options) == 0 {
+		*spec = spec.With(g.Name, c.Default(g.Name))
+		return nil
+	}
+	chosen, err := a.MultiSelect(prompt.MultiSelect{
+		Message: g.Title,
+		Options: options,
+		Default: generator.SplitChoice(c.Default(g.Name)),
+		Help:    promptHelp(g),
+		Validate: func(chosen []string) error {
+			return checkComponents(c, *spec, nil, chosen)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	v := strings.Join(chosen, ",")
+	if v == "" {
+		v = generator.None
+	}
+	*spec = spec.With(g.Name, v)
 	return nil
 }
 
@@ -144,9 +173,9 @@ func askComponents(a prompt.Asker, c *generator.Catalog, spec *generator.Spec) e
 	var pending []generator.Group
 	var options []prompt.Option
 	var defaults, helpLines, flags []string
-	for _, name := range componentGroups {
-		g, _ := generator.GroupByName(name)
-		if spec.Get(name) != "" {
+	for _, g := range c.Groups() {
+		name := g.Name
+		if !g.Together || spec.Get(name) != "" {
 			continue
 		}
 		pending = append(pending, g)
@@ -164,7 +193,7 @@ func askComponents(a prompt.Asker, c *generator.Catalog, spec *generator.Spec) e
 	}
 	if len(options) == 0 {
 		for _, g := range pending {
-			*spec.Field(g.Name) = generator.None
+			*spec = spec.With(g.Name, generator.None)
 		}
 		return nil
 	}
@@ -181,11 +210,11 @@ func askComponents(a prompt.Asker, c *generator.Catalog, spec *generator.Spec) e
 		return err
 	}
 	for _, g := range pending {
-		*spec.Field(g.Name) = generator.None
+		*spec = spec.With(g.Name, generator.None)
 	}
 	for _, name := range chosen {
 		comp, _ := c.Component(name)
-		*spec.Field(comp.Group) = name
+		*spec = spec.With(comp.Group, name)
 	}
 	return nil
 }
@@ -204,7 +233,7 @@ func checkComponents(c *generator.Catalog, spec generator.Spec, groups []generat
 			return fmt.Errorf("choose at most one %s: %s", lowerFirst(g.Title), strings.Join(inGroup, " or "))
 		}
 	}
-	enabled := append(spec.Components(), chosen...)
+	enabled := append(c.Enabled(spec), chosen...)
 	for _, name := range chosen {
 		comp, _ := c.Component(name)
 		for _, x := range comp.Conflicts {
@@ -226,7 +255,7 @@ func describeChoice(c *generator.Catalog, g generator.Group, name string) string
 	if comp, ok := c.Component(name); ok {
 		desc = comp.Description
 	}
-	if slices.Contains(componentGroups, g.Name) {
+	if g.Together {
 		desc = lowerFirst(g.Title) + ": " + desc
 	}
 	return desc
@@ -254,25 +283,25 @@ func (o *newOptions) targetDir(spec generator.Spec) string {
 
 // printSummary shows the choices and the command line that makes the same service without
 // prompts, so it can be made again in a script.
-func (o *newOptions) printSummary(spec generator.Spec) {
+func (o *newOptions) printSummary(c *generator.Catalog, spec generator.Spec) {
 	w := o.streams.Out
 	fmt.Fprintln(w)
 	row := func(k, v string) { fmt.Fprintf(w, "  %-10s %s\n", k, v) }
 	row("name", spec.Name)
 	row("module", spec.Module)
-	for _, g := range generator.Groups {
+	for _, g := range c.Groups() {
 		row(g.Name, spec.Get(g.Name))
 	}
 	row("directory", o.targetDir(spec))
-	fmt.Fprintf(w, "\nThe same without prompts:\n  %s\n\n", o.commandLine(spec))
+	fmt.Fprintf(w, "\nThe same without prompts:\n  %s\n\n", o.commandLine(c, spec))
 }
 
 // commandLine is the `svcgen new` invocation that makes spec without asking anything: every
 // answer as a flag, and --yes so that a later svcgen with a new question takes its default
 // instead of waiting.
-func (o *newOptions) commandLine(spec generator.Spec) string {
+func (o *newOptions) commandLine(c *generator.Catalog, spec generator.Spec) string {
 	args := []string{"svcgen", "new", spec.Name, "--module", spec.Module}
-	for _, g := range generator.Groups {
+	for _, g := range c.Groups() {
 		args = append(args, "--"+g.Name, spec.Get(g.Name))
 	}
 	if o.output != "" {

@@ -24,7 +24,7 @@ func askCatalog(t *testing.T) *generator.Catalog {
 		return &fstest.MapFile{Data: []byte("name: " + name + "\ngroup: " + group + "\ndescription: " + desc + "\n" + extra)}
 	}
 	c, err := generator.LoadCatalog(fstest.MapFS{
-		"core/component.yaml":           {Data: []byte("name: core\ndescription: skeleton\n")},
+		"core/component.yaml":           {Data: []byte("name: core\ndescription: skeleton\n" + coreGroups)},
 		"gin/component.yaml":            comp("gin", "framework", "Gin HTTP framework", "default: true\n"),
 		"echo/component.yaml":           comp("echo", "framework", "Echo v5 HTTP framework", ""),
 		"postgres/component.yaml":       comp("postgres", "database", "PostgreSQL via pgx", "default: true\n"),
@@ -43,6 +43,17 @@ func askCatalog(t *testing.T) *generator.Catalog {
 	return c
 }
 
+// coreGroups declares svcgen's groups, as the embedded core/component.yaml does.
+const coreGroups = `groups:
+  - {name: framework, title: HTTP framework, help: The HTTP framework the server is built on.}
+  - {name: database, title: Database, optional: true, together: true}
+  - {name: cache, title: Cache, optional: true, together: true}
+  - {name: broker, title: Message broker, optional: true, together: true}
+  - {name: metrics, title: Metrics, optional: true, together: true}
+  - {name: ci, title: CI system, optional: true, help: The CI configuration to generate.}
+  - {name: deploy, title: Deployment manifests, optional: true}
+`
+
 func askWith(t *testing.T, o *newOptions, spec generator.Spec, answers ...any) (generator.Spec, *prompt.Script, string, error) {
 	t.Helper()
 	var out bytes.Buffer
@@ -56,14 +67,15 @@ func askWith(t *testing.T, o *newOptions, spec generator.Spec, answers ...any) (
 }
 
 func TestAskNewAsksEveryMissingAnswerInOrder(t *testing.T) {
+	t.Parallel()
 	spec, script, out, err := askWith(t, &newOptions{}, generator.Spec{},
 		"orders-api", prompt.Enter, "echo", []string{"mysql", "redis", "prometheus"}, "gitlab-ci", prompt.Enter, prompt.Enter)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := generator.Spec{Name: "orders-api", Module: "orders-api", Framework: "echo", Database: "mysql", Cache: "redis",
-		Broker: "none", Metrics: "prometheus", CI: "gitlab-ci", Deploy: "none"}
-	if spec != want {
+	want := generator.NewSpec("orders-api", "orders-api", map[string]string{"framework": "echo", "database": "mysql", "cache": "redis",
+		"broker": "none", "metrics": "prometheus", "ci": "gitlab-ci", "deploy": "none"})
+	if !spec.Equal(want) {
 		t.Errorf("spec = %+v\nwant   %+v", spec, want)
 	}
 	type q struct {
@@ -120,7 +132,8 @@ func equalAny(a, b any) bool {
 }
 
 func TestAskNewSkipsAnswersAlreadyGiven(t *testing.T) {
-	given := generator.Spec{Name: "billing", Framework: "gin", Database: "none", Metrics: "statsd", Deploy: "kubernetes"}
+	t.Parallel()
+	given := generator.NewSpec("billing", "", map[string]string{"framework": "gin", "database": "none", "metrics": "statsd", "deploy": "kubernetes"})
 	o := &newOptions{output: "out/billing", noTidy: true}
 	spec, script, out, err := askWith(t, o, given,
 		"example.com/billing", []string{"kafka"}, prompt.Enter, prompt.Enter)
@@ -140,9 +153,9 @@ func TestAskNewSkipsAnswersAlreadyGiven(t *testing.T) {
 	if d := script.Asked[1].Default.([]string); len(d) != 0 {
 		t.Errorf("components default %v: the given groups' defaults must not be checked", d)
 	}
-	want := generator.Spec{Name: "billing", Module: "example.com/billing", Framework: "gin", Database: "none", Cache: "none",
-		Broker: "kafka", Metrics: "statsd", CI: "github-actions", Deploy: "kubernetes"}
-	if spec != want {
+	want := generator.NewSpec("billing", "example.com/billing", map[string]string{"framework": "gin", "database": "none", "cache": "none",
+		"broker": "kafka", "metrics": "statsd", "ci": "github-actions", "deploy": "kubernetes"})
+	if !spec.Equal(want) {
 		t.Errorf("spec = %+v\nwant   %+v", spec, want)
 	}
 	if !strings.Contains(out, " -o out/billing --no-tidy --yes\n") {
@@ -151,6 +164,7 @@ func TestAskNewSkipsAnswersAlreadyGiven(t *testing.T) {
 }
 
 func TestAskNewValidatesInline(t *testing.T) {
+	t.Parallel()
 	spec, script, _, err := askWith(t, &newOptions{}, generator.Spec{},
 		"Orders_API", "orders-api",
 		"github.com/acme/orders/v1", "github.com/acme/orders",
@@ -160,7 +174,7 @@ func TestAskNewValidatesInline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if spec.Name != "orders-api" || spec.Module != "github.com/acme/orders" || spec.Database != "postgres" || spec.Metrics != "none" {
+	if spec.Name != "orders-api" || spec.Module != "github.com/acme/orders" || spec.Get("database") != "postgres" || spec.Get("metrics") != "none" {
 		t.Errorf("spec = %+v", spec)
 	}
 	wantRejected := map[string][]string{
@@ -183,6 +197,7 @@ func TestAskNewValidatesInline(t *testing.T) {
 }
 
 func TestAskNewDefaultsEverythingOnEnter(t *testing.T) {
+	t.Parallel()
 	o := &newOptions{output: filepath.Join("somewhere", "inventory")}
 	spec, script, _, err := askWith(t, o, generator.Spec{},
 		prompt.Enter, prompt.Enter, prompt.Enter, prompt.Enter, prompt.Enter, prompt.Enter, prompt.Enter)
@@ -194,12 +209,13 @@ func TestAskNewDefaultsEverythingOnEnter(t *testing.T) {
 	}
 	c := askCatalog(t)
 	want := generator.Spec{Name: "inventory"}.WithDefaults(c)
-	if spec != want {
+	if !spec.Equal(want) {
 		t.Errorf("spec = %+v\nwant   %+v", spec, want)
 	}
 }
 
 func TestAskNewStopsAtInterruptEOFAndNo(t *testing.T) {
+	t.Parallel()
 	full := []any{"svc", prompt.Enter, prompt.Enter, prompt.Enter, prompt.Enter, prompt.Enter}
 	for i := 0; i <= len(full); i++ {
 		for _, stop := range []any{prompt.ErrInterrupted, prompt.ErrEOF} {
@@ -217,6 +233,7 @@ func TestAskNewStopsAtInterruptEOFAndNo(t *testing.T) {
 }
 
 func TestShellQuote(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"orders-api":                 "orders-api",
 		"github.com/acme/orders-api": "github.com/acme/orders-api",
@@ -252,6 +269,7 @@ func enterThrough(name string) *prompt.Script {
 }
 
 func TestNewInteractiveCommandLineMakesTheSameService(t *testing.T) {
+	t.Parallel()
 	tmp := t.TempDir()
 	a, b := filepath.Join(tmp, "a", "svc"), filepath.Join(tmp, "b", "svc")
 	code, stdout, stderr := runInteractive(t, enterThrough("orders-api"), "new", "-o", a, "--no-tidy")
@@ -283,6 +301,7 @@ func TestNewInteractiveCommandLineMakesTheSameService(t *testing.T) {
 }
 
 func TestNewInteractiveStopsWritingNothing(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		answers []any
 		code    int
@@ -322,6 +341,7 @@ func TestNewInteractiveStopsWritingNothing(t *testing.T) {
 }
 
 func TestNewInteractiveFailsOnBadFlagsBeforeAsking(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	script := prompt.NewScript()
 	code, _, stderr := runInteractive(t, script, "new", "--framework", "fiber", "-o", filepath.Join(dir, "svc"))
@@ -335,6 +355,7 @@ func TestNewInteractiveFailsOnBadFlagsBeforeAsking(t *testing.T) {
 }
 
 func TestNewPrecedenceFlagsAnswerFilePrompts(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	answers := filepath.Join(dir, "answers.yaml")
 	os.WriteFile(answers, []byte("name: from-file\nframework: echo\nmodule: example.com/from-file\n"), 0o644)
@@ -353,12 +374,13 @@ func TestNewPrecedenceFlagsAnswerFilePrompts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := m.Answers; a.Name != "from-file" || a.Module != "example.com/from-file" || a.Framework != "gin" {
+	if a := m.Answers; a.Name != "from-file" || a.Module != "example.com/from-file" || a.Get("framework") != "gin" {
 		t.Errorf("answers = %+v: want name and module from the file, framework from the flag", a)
 	}
 }
 
 func TestNewAnswerFileErrorsNameFileKeyAndAllowedValues(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cases := map[string]string{
 		"name: svc\nframework: fiber\n": `answers.yaml: framework "fiber" is not valid: allowed values are echo, gin`,
@@ -380,6 +402,7 @@ func TestNewAnswerFileErrorsNameFileKeyAndAllowedValues(t *testing.T) {
 }
 
 func TestNewAnswersWithoutNameArgumentTakesTheFilesName(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	first := filepath.Join(dir, "first")
 	if code, _, stderr := runCLI(t, "new", "orders-api", "-y", "--framework", "echo", "--no-tidy", "-o", first); code != 0 {
@@ -397,5 +420,47 @@ func TestNewAnswersWithoutNameArgumentTakesTheFilesName(t *testing.T) {
 		if tb[p] != data {
 			t.Errorf("%s differs after replaying the manifest", p)
 		}
+	}
+}
+
+// TestAskNewAsksAnOverlaysGroupsFromTheirMetadata: a group an overlay declares is asked after
+// svcgen's own with its title and help; a many group with a multi-select of its own.
+func TestAskNewAsksAnOverlaysGroupsFromTheirMetadata(t *testing.T) {
+	t.Parallel()
+	fsys := fstest.MapFS{
+		"core/component.yaml":  {Data: []byte("name: core\n" + coreGroups)},
+		"gin/component.yaml":   {Data: []byte("name: gin\ngroup: framework\n")},
+		"hello/component.yaml": {Data: []byte("name: hello\ndescription: says hello\ngroup:\n  name: extras\n  title: Extras\n  help: Small additions.\n  optional: true\n")},
+		"wave/component.yaml":  {Data: []byte("name: wave\ngroup: extras\n")},
+		"a/component.yaml":     {Data: []byte("name: a\ngroup:\n  name: tools\n  title: Tools\n  many: true\n  optional: true\n  order: 1\n")},
+		"b/component.yaml":     {Data: []byte("name: b\ngroup: tools\ndefault: true\n")},
+	}
+	c, err := generator.LoadCatalog(fsys, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	o := &newOptions{streams: &IOStreams{Out: &out, ErrOut: &out, Interactive: true}}
+	script := prompt.NewScript("hello", []string{"a", "b"}, true)
+	spec, err := o.askNew(context.Background(), script, c, generator.NewSpec("svc", "svc", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Get("extras") != "hello" || spec.Get("tools") != "a,b" {
+		t.Errorf("spec = %s", spec)
+	}
+	var asked []string
+	for _, q := range script.Asked {
+		asked = append(asked, q.Kind+" "+q.Message)
+	}
+	// framework has one choice, svcgen's other groups none: not asked.
+	if got := strings.Join(asked, "; "); got != "select Extras; multiselect Tools; confirm Generate svc in ./svc?" {
+		t.Errorf("asked: %s", got)
+	}
+	if q := script.Asked[0]; q.Help != "Small additions. Flag: --extras." || len(q.Options) != 3 || q.Options[0].Description != "says hello" {
+		t.Errorf("extras question: %+v", q)
+	}
+	if !strings.Contains(out.String(), "--extras hello --tools a,b") {
+		t.Errorf("the command line in the summary lacks the overlay's groups:\n%s", out.String())
 	}
 }

@@ -7,6 +7,7 @@ import (
 )
 
 func TestComponentsListsGroupsAndMarksAService(t *testing.T) {
+	t.Parallel()
 	code, out, _ := runCLI(t, "components", "-C", t.TempDir())
 	if code != 0 {
 		t.Fatalf("exit %d", code)
@@ -31,14 +32,37 @@ func TestComponentsListsGroupsAndMarksAService(t *testing.T) {
 }
 
 func TestCompletion(t *testing.T) {
+	t.Parallel()
 	code, out, _ := runCLI(t, "__complete", "new", "--framework", "")
 	if code != 0 || !strings.Contains(out, "echo\ngin\n") {
 		t.Errorf("flag value completion: exit %d\n%s", code, out)
+	}
+	// Component names: add offers those of every group, remove, regen and diff outside a
+	// service too (inside one, its own: TestOverlayAddsAGroup).
+	for _, cmd := range []string{"add", "remove", "regen", "diff"} {
+		code, out, _ := runCLI(t, "__complete", cmd, "-C", t.TempDir(), "")
+		if code != 0 || !strings.Contains(out, "redis\n") || strings.Contains(out, "core\n") {
+			t.Errorf("%s: component completion: exit %d\n%s", cmd, code, out)
+		}
+	}
+	if _, out, _ := runCLI(t, "__complete", "set", ""); !strings.Contains(out, "framework\ndatabase\n") {
+		t.Errorf("set: group completion:\n%s", out)
+	}
+	if _, out, _ := runCLI(t, "__complete", "set", "cache", ""); !strings.Contains(out, "redis\nnone\n") {
+		t.Errorf("set cache: value completion:\n%s", out)
 	}
 	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
 		code, out, _ := runCLI(t, "completion", shell)
 		if code != 0 || !strings.Contains(out, "svcgen") {
 			t.Errorf("completion %s: exit %d", shell, code)
 		}
+	}
+}
+
+func TestComponentsListsSlots(t *testing.T) {
+	t.Parallel()
+	code, out, _ := runCLI(t, "components", "--slots")
+	if code != 0 || !regexpMatch(`(?m)^main\.imports\s+import lines`, out) || !strings.Contains(out, "server.routes") {
+		t.Errorf("components --slots: exit %d\n%s", code, out)
 	}
 }

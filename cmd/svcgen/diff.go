@@ -35,6 +35,7 @@ written. Notes about files that have no diff (kept, in the way, go mod tidy) go 
 			return nil
 		},
 	}
+	cmd.ValidArgsFunction = completeComponents(streams, true) // the service's own components
 	addServiceFlags(cmd, o, false)
 	return cmd
 }

@@ -25,6 +25,7 @@ func decodePlan(t *testing.T, stdout string) planOut {
 }
 
 func TestJSONPlans(t *testing.T) {
+	t.Parallel()
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "svc")
 	code, stdout, stderr := runCLI(t, "new", "svc", "-y", "--dry-run", "--format", "json", "-o", dir)

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/svcgen/svcgen/cmd/svcgen/internal/prompt"
+	"github.com/svcgen/svcgen/generator"
 )
 
 // IOStreams are the standard streams a command uses. Commands never touch os.Stdin/os.Stdout
@@ -22,6 +23,17 @@ type IOStreams struct {
 	// Asker puts questions to the user when Interactive: survey on the terminal, a
 	// prompt.Script in tests.
 	Asker prompt.Asker
+	// Templates loads the catalog for an overlay directory ("" for none): nil means
+	// generator.LoadTemplates; tests give an in-memory template tree.
+	Templates func(overlay string) (*generator.Catalog, error)
+}
+
+// loadTemplates loads the catalog the commands render from.
+func (s *IOStreams) loadTemplates(overlay string) (*generator.Catalog, error) {
+	if s.Templates != nil {
+		return s.Templates(overlay)
+	}
+	return generator.LoadTemplates(overlay)
 }
 
 // SystemIO returns the process's streams.

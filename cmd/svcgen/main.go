@@ -21,7 +21,7 @@ func main() {
 
 // run executes one command line and returns the process exit code.
 func run(ctx context.Context, streams *IOStreams, args []string) int {
-	root := newRootCmd(streams)
+	root := newRootCmd(streams, args)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
 		printError(streams, err)

@@ -31,7 +31,7 @@ type newOptions struct {
 	changed func(flag string) bool
 }
 
-func newNewCmd(streams *IOStreams) *cobra.Command {
+func newNewCmd(streams *IOStreams, catalog *generator.Catalog) *cobra.Command {
 	o := &newOptions{streams: streams, groups: map[string]*string{}}
 	cmd := &cobra.Command{
 		Use:   "new [NAME]",
@@ -54,9 +54,9 @@ a terminal, svcgen never waits for input and names the flags that are missing.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.module, "module", "", "Go module path (default: NAME)")
-	catalog, _ := generator.LoadTemplates("") // embedded templates, for the help text only
-	for _, g := range generator.Groups {
+	for _, g := range catalog.Groups() {
 		o.groups[g.Name] = f.String(g.Name, "", groupHelp(catalog, g))
+		completeWith(cmd, g.Name, catalog.Choices(g.Name))
 	}
 	f.StringVarP(&o.output, "output", "o", "", "directory to generate into (default: ./NAME)")
 	f.StringVar(&o.answers, "answers", "", "YAML answer file (a service's .svcgen.yaml works too)")
@@ -71,17 +71,18 @@ a terminal, svcgen never waits for input and names the flags that are missing.`,
 
 // groupHelp describes a group flag with its choices and default, from the templates' metadata.
 func groupHelp(c *generator.Catalog, g generator.Group) string {
-	if c == nil {
-		return g.Title
+	several := ""
+	if g.Many {
+		several = ", several comma-separated"
 	}
-	return fmt.Sprintf("%s: %s (default %s)", lowerFirst(g.Title), strings.Join(c.Choices(g.Name), "|"), c.Default(g.Name))
+	return fmt.Sprintf("%s: %s (default %s%s)", lowerFirst(g.Title), strings.Join(c.Choices(g.Name), "|"), c.Default(g.Name), several)
 }
 
 func runNew(cmd *cobra.Command, o *newOptions) error {
 	if err := checkFormat(o.format); err != nil {
 		return err
 	}
-	catalog, err := generator.LoadTemplates(o.templates)
+	catalog, err := o.streams.loadTemplates(o.templates)
 	if err != nil {
 		return err
 	}
@@ -92,7 +93,7 @@ func runNew(cmd *cobra.Command, o *newOptions) error {
 	if err := spec.ValidateGiven(catalog); err != nil {
 		return err // a bad flag fails before anything is asked
 	}
-	if missing := spec.Missing(); len(missing) > 0 && !o.yes {
+	if missing := spec.Missing(catalog); len(missing) > 0 && !o.yes {
 		if !o.streams.Interactive || o.streams.Asker == nil {
 			return fmt.Errorf("no terminal to ask on, and these are not given: %s; pass them as flags, use --answers FILE, or add --yes to take the defaults", strings.Join(missing, ", "))
 		}
@@ -127,7 +128,7 @@ func runNew(cmd *cobra.Command, o *newOptions) error {
 		fmt.Fprintf(o.streams.Out, "dry run: nothing written to %s\n", dir)
 		return nil
 	}
-	printCreated(o.streams, spec, dir, res)
+	printCreated(o.streams, catalog, spec, dir, res)
 	return res.TidyErr
 }
 
@@ -147,9 +148,9 @@ func (o *newOptions) collectSpec(c *generator.Catalog) (generator.Spec, error) {
 	if o.changed("module") {
 		spec.Module = o.module
 	}
-	for _, g := range generator.Groups {
-		if o.changed(g.Name) {
-			*spec.Field(g.Name) = *o.groups[g.Name]
+	for _, g := range c.Groups() {
+		if v, ok := o.groups[g.Name]; ok && o.changed(g.Name) {
+			spec = spec.With(g.Name, *v)
 		}
 	}
 	return spec, nil
@@ -161,9 +162,9 @@ func printPlan(streams *IOStreams, plan *generator.Plan) {
 	}
 }
 
-func printCreated(streams *IOStreams, spec generator.Spec, dir string, res *generator.NewResult) {
+func printCreated(streams *IOStreams, c *generator.Catalog, spec generator.Spec, dir string, res *generator.NewResult) {
 	out := streams.Out
-	fmt.Fprintf(out, "created %s in %s: %s, %d files\n", spec.Name, dir, strings.Join(spec.Components()[1:], ", "), len(res.Manifest.Files))
+	fmt.Fprintf(out, "created %s in %s: %s, %d files\n", spec.Name, dir, strings.Join(c.Enabled(spec)[1:], ", "), len(res.Manifest.Files))
 	if res.TidyErr != nil {
 		return
 	}
@@ -175,13 +176,12 @@ func printCreated(streams *IOStreams, spec generator.Spec, dir string, res *gene
 		commit = "git init && " + commit
 	}
 	fmt.Fprintf(out, "  %s   # before you edit: svcgen regen merges your edits from it\n  make test\n", commit)
-	if needsServers(spec) {
+	if c.Provided(spec, backingService) {
 		fmt.Fprintln(out, "  cp .env.example .env  # then point its URLs at your servers (docker-compose.yml has them)")
 	}
 	fmt.Fprintln(out, "  make run            # then: curl localhost:8080/healthz")
 }
 
-// needsServers reports whether the service needs addresses of external servers to start.
-func needsServers(spec generator.Spec) bool {
-	return spec.Database != generator.None || spec.Cache != generator.None || spec.Broker != generator.None
-}
+// backingService is the capability of components whose service needs a server of its own to
+// start (a database, a cache, a broker): new's next steps then say where to configure it.
+const backingService = "backing-service"

@@ -7,14 +7,24 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/svcgen/svcgen/generator"
 )
+
+// testTemplates holds, per test, the template loader useTemplates chose for the commands runCLI
+// runs (IOStreams.Templates): keyed by the test, so tests running in parallel keep their own.
+var testTemplates sync.Map // *testing.T → func(string) (*generator.Catalog, error)
 
 // runCLI runs one svcgen command line without a terminal and returns its exit code and output.
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	streams := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+	if load, ok := testTemplates.Load(t); ok {
+		streams.Templates = load.(func(string) (*generator.Catalog, error))
+	}
 	code = run(context.Background(), streams, args)
 	return code, out.String(), errOut.String()
 }
@@ -31,6 +41,7 @@ func assertEmptyDir(t *testing.T, dir string) {
 }
 
 func TestNewWithoutTerminalNamesWhatIsMissing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	code, _, stderr := runCLI(t, "new", "-o", filepath.Join(dir, "svc"))
 	if code == 0 {
@@ -45,6 +56,7 @@ func TestNewWithoutTerminalNamesWhatIsMissing(t *testing.T) {
 }
 
 func TestNewRejectsBadValuesWritingNothing(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		args []string
 		want []string
@@ -73,6 +85,7 @@ func TestNewRejectsBadValuesWritingNothing(t *testing.T) {
 }
 
 func TestNewRefusesNonEmptyTargetUnlessForced(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	mine := filepath.Join(dir, "notes.txt")
 	os.WriteFile(mine, []byte("keep me\n"), 0o644)
@@ -93,6 +106,7 @@ func TestNewRefusesNonEmptyTargetUnlessForced(t *testing.T) {
 }
 
 func TestNewDryRunPrintsThePlanAndWritesNothing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	code, stdout, stderr := runCLI(t, "new", "orders-api", "-y", "--dry-run", "-o", filepath.Join(dir, "svc"))
 	if code != 0 {
@@ -107,6 +121,7 @@ func TestNewDryRunPrintsThePlanAndWritesNothing(t *testing.T) {
 }
 
 func TestNewWritesAServiceWithItsManifest(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "svc")
 	code, stdout, stderr := runCLI(t, "new", "orders-api", "--framework", "echo", "-y", "--no-tidy", "-o", dir, "--module", "example.com/orders")
 	if code != 0 {
@@ -127,6 +142,7 @@ func TestNewWritesAServiceWithItsManifest(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"version"}, {"--version"}} {
 		code, stdout, _ := runCLI(t, args...)
 		if code != 0 || !strings.HasPrefix(stdout, "svcgen 0.") {
@@ -140,6 +156,7 @@ func regexpMatch(pattern, s string) bool {
 }
 
 func TestNewWithTemplateOverlay(t *testing.T) {
+	t.Parallel()
 	overlay := t.TempDir()
 	os.MkdirAll(filepath.Join(overlay, "core"), 0o755)
 	os.WriteFile(filepath.Join(overlay, "core", "NOTES.md.tmpl"), []byte("notes for {{ .Name }}\n"), 0o644)

@@ -10,6 +10,7 @@ import (
 // TestRegenMovesAServiceOntoAnOverlay: `regen --templates DIR` renders with the overlay, records
 // it, and later commands use the recorded overlay without being told.
 func TestRegenMovesAServiceOntoAnOverlay(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "svc")
 	if code, _, stderr := runCLI(t, "new", "svc", "-y", "--no-tidy", "-o", dir); code != 0 {
 		t.Fatal(stderr)

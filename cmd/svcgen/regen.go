@@ -39,6 +39,7 @@ drift.
 			return regenerate(cmd, o, svc, svc.manifest.Answers, args)
 		},
 	}
+	cmd.ValidArgsFunction = completeComponents(streams, true) // the service's own components
 	addServiceFlags(cmd, o, true)
 	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 1 and list the files regen would change")
 	return cmd

@@ -17,7 +17,7 @@ import (
 // owners may edit, a Makefile, two frameworks and redis.
 func regenTemplates() fstest.MapFS {
 	return fstest.MapFS{
-		"core/component.yaml": {Data: []byte("name: core\n")},
+		"core/component.yaml": {Data: []byte("name: core\n" + coreGroups)},
 		"core/go.mod.tmpl":    {Data: []byte("module {{ .Module }}\n\ngo {{ .GoVersion }}\n")},
 		"core/cmd/__name__/main.go.tmpl": {Data: []byte(`package main
 
@@ -45,18 +45,19 @@ func helper() string {
 	}
 }
 
-// useTemplates makes the commands load fsys (plus any overlay) instead of the embedded templates.
+// useTemplates makes the commands runCLI runs in this test load fsys (plus any overlay) instead
+// of the embedded templates.
 func useTemplates(t *testing.T, fsys fstest.MapFS) *generator.Catalog {
 	t.Helper()
-	orig := loadTemplates
-	loadTemplates = func(overlay string) (*generator.Catalog, error) {
+	load := func(overlay string) (*generator.Catalog, error) {
 		if overlay != "" {
 			return generator.LoadCatalog(fsys, os.DirFS(overlay))
 		}
 		return generator.LoadCatalog(fsys, nil)
 	}
-	t.Cleanup(func() { loadTemplates = orig })
-	c, err := loadTemplates("")
+	testTemplates.Store(t, load)
+	t.Cleanup(func() { testTemplates.Delete(t) })
+	c, err := load("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,6 +123,7 @@ func editFile(t *testing.T, dir, rel, old, new string) {
 const mainGo = "cmd/orders-api/main.go"
 
 func TestAddRemoveSetKeepEditsAndReport(t *testing.T) {
+	t.Parallel()
 	dir := newService(t)
 	editFile(t, dir, mainGo, `return "helper"`, `return "our helper"`)
 	os.WriteFile(filepath.Join(dir, "NOTES.md"), []byte("ours\n"), 0o644)
@@ -156,6 +158,7 @@ func TestAddRemoveSetKeepEditsAndReport(t *testing.T) {
 }
 
 func TestNoOpsAndBadRequestsWriteNothing(t *testing.T) {
+	t.Parallel()
 	dir := newService(t)
 	for _, tc := range []struct {
 		args   []string
@@ -196,6 +199,7 @@ func TestNoOpsAndBadRequestsWriteNothing(t *testing.T) {
 }
 
 func TestCollidingEditIsMarkedNamedAndExitsNonZero(t *testing.T) {
+	t.Parallel()
 	dir := newService(t)
 	editFile(t, dir, mainGo, `fmt.Println("serving")`, `fmt.Println("serving on :9090")`)
 
@@ -215,6 +219,7 @@ func TestCollidingEditIsMarkedNamedAndExitsNonZero(t *testing.T) {
 }
 
 func TestDryRunWritesNothing(t *testing.T) {
+	t.Parallel()
 	dir := newService(t)
 	editFile(t, dir, mainGo, `fmt.Println("serving")`, `fmt.Println("serving on :9090")`)
 	for _, args := range [][]string{{"add", "redis"}, {"set", "framework", "echo"}, {"set", "ci", "none"}, {"regen"}} {
@@ -237,6 +242,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 }
 
 func TestRegenCheckAndDiff(t *testing.T) {
+	t.Parallel()
 	dir := newService(t)
 	os.WriteFile(filepath.Join(dir, "NOTES.md"), []byte("ours\n"), 0o644)
 	backdate(t, dir)

@@ -28,6 +28,7 @@ become yours. The framework cannot be removed, only switched (svcgen set framewo
 			})
 		},
 	}
+	cmd.ValidArgsFunction = completeComponents(streams, true)
 	addServiceFlags(cmd, o, true)
 	return cmd
 }

@@ -10,7 +10,12 @@ import (
 	"github.com/svcgen/svcgen/generator"
 )
 
-func newRootCmd(streams *IOStreams) *cobra.Command {
+// newRootCmd builds the command tree for one command line. The groups of choices (flags of
+// new, the groups set takes, completion) come from the templates' catalog: the embedded one,
+// overlaid by the --templates directory the command line names, so an overlay's new group is a
+// flag of `svcgen new --templates DIR` like any other.
+func newRootCmd(streams *IOStreams, args []string) *cobra.Command {
+	catalog := commandCatalog(streams, args)
 	root := &cobra.Command{
 		Use:   "svcgen",
 		Short: "Bootstrap production-grade Go services and keep them in step",
@@ -25,11 +30,10 @@ checks, and later adds, removes or regenerates one component without losing your
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(newNewCmd(streams))
-	root.AddCommand(newAddCmd(streams), newRemoveCmd(streams), newSetCmd(streams), newRegenCmd(streams), newDiffCmd(streams))
+	root.AddCommand(newNewCmd(streams, catalog))
+	root.AddCommand(newAddCmd(streams), newRemoveCmd(streams), newSetCmd(streams, catalog), newRegenCmd(streams), newDiffCmd(streams))
 	root.AddCommand(newVersionCmd(streams))
 	root.AddCommand(newComponentsCmd(streams))
-	registerCompletions(root)
 	return root
 }
 

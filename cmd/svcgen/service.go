@@ -23,9 +23,6 @@ Exit status: 0 when done; 1 on an error (nothing is written); 3 when every chang
 applied but some files conflict: they are listed, edited files hold git-style conflict markers
 (<<<<<<< yours … ======= … >>>>>>> svcgen) and files in the way are left as they are.`
 
-// loadTemplates is generator.LoadTemplates; tests replace it with an in-memory catalog.
-var loadTemplates = generator.LoadTemplates
-
 // serviceOptions are the flags of the commands that work on an existing service.
 type serviceOptions struct {
 	streams   *IOStreams
@@ -82,7 +79,7 @@ func openService(o *serviceOptions) (*service, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := loadTemplates(generator.OverlayDir(dir, m))
+	c, err := o.streams.loadTemplates(generator.OverlayDir(dir, m))
 	if err != nil {
 		if m.Templates != "" {
 			return nil, fmt.Errorf("the service was generated with the template overlay %s (recorded in %s), which cannot be loaded: %w", m.Templates, generator.ManifestName, err)
@@ -91,7 +88,7 @@ func openService(o *serviceOptions) (*service, error) {
 	}
 	svc := &service{dir: dir, manifest: m, catalog: c}
 	if o.templatesSet {
-		if svc.catalog, err = loadTemplates(o.templates); err != nil {
+		if svc.catalog, err = o.streams.loadTemplates(o.templates); err != nil {
 			return nil, err
 		}
 		svc.base = c
@@ -123,7 +120,7 @@ func changeAnswers(cmd *cobra.Command, o *serviceOptions, edit func(*generator.C
 	for _, n := range notes {
 		fmt.Fprintln(o.textOut(), n)
 	}
-	if spec == svc.manifest.Answers {
+	if spec.Equal(svc.manifest.Answers) {
 		fmt.Fprintln(o.textOut(), "nothing to change")
 		return nil
 	}
@@ -148,7 +145,7 @@ func regenerate(cmd *cobra.Command, o *serviceOptions, svc *service, spec genera
 	if len(res.Cleaned) > 0 {
 		fmt.Fprintf(o.textOut(), "removed %d temporary file%s an interrupted svcgen left: %s\n", len(res.Cleaned), plural(len(res.Cleaned)), strings.Join(res.Cleaned, ", "))
 	}
-	if spec == svc.manifest.Answers {
+	if spec.Equal(svc.manifest.Answers) {
 		upgrade, err := generator.PlanUpgrade(svc.manifest, svc.catalog, res.Plan.Rendered)
 		if err != nil {
 			return err

@@ -9,12 +9,9 @@ import (
 	"github.com/svcgen/svcgen/generator"
 )
 
-func newSetCmd(streams *IOStreams) *cobra.Command {
+func newSetCmd(streams *IOStreams, catalog *generator.Catalog) *cobra.Command {
 	o := &serviceOptions{streams: streams}
-	var groups []string
-	for _, g := range generator.Groups {
-		groups = append(groups, g.Name)
-	}
+	groups := catalog.GroupNames()
 	cmd := &cobra.Command{
 		Use:   "set GROUP VALUE",
 		Short: "Change one choice of a generated service (framework, ci, ...)",
@@ -33,6 +30,7 @@ and regenerate it. Groups: ` + strings.Join(groups, ", ") + `. Optional groups t
 			})
 		},
 	}
+	cmd.ValidArgsFunction = completeSet(streams)
 	addServiceFlags(cmd, o, true)
 	return cmd
 }

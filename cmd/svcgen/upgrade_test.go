@@ -14,6 +14,7 @@ import (
 // edited service (a newer svcgen); regen says how they changed, merges the edited file naming
 // its base, says it kept the render in .svcgen/base, and --format json names the base too.
 func TestRegenAfterATemplateChangeSaysWhatChangedAndWhichBase(t *testing.T) {
+	t.Parallel()
 	dir := newService(t)
 	editFile(t, dir, mainGo, `return "helper"`, `return "our helper"`)
 

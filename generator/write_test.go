@@ -19,6 +19,7 @@ func openRoot(t *testing.T, dir string) *os.Root {
 }
 
 func TestApplyInPlaceWritesDeletesAndCleansUp(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "internal/cache"), 0o755)
 	os.WriteFile(filepath.Join(dir, "internal/cache/cache.go"), []byte("package cache\n"), 0o644)
@@ -47,6 +48,7 @@ func TestApplyInPlaceWritesDeletesAndCleansUp(t *testing.T) {
 }
 
 func TestApplyInPlaceNeverLeavesTheServiceDirectory(t *testing.T) {
+	t.Parallel()
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "svc")
 	outside := filepath.Join(parent, "outside")
@@ -68,6 +70,7 @@ func TestApplyInPlaceNeverLeavesTheServiceDirectory(t *testing.T) {
 }
 
 func TestApplyInPlaceFailingWriteChangesNothing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("a\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "blocker"), []byte("a file where a directory must go\n"), 0o644)
