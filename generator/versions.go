@@ -24,6 +24,7 @@ var Versions = map[string]string{
 	"github.com/twmb/franz-go/pkg/kfake":  "v0.0.0-20260918054303-01f206a7e32c",
 	"github.com/prometheus/client_golang": "v1.25.0",
 	"github.com/sony/gobreaker/v2":        "v2.4.0",
+	"github.com/google/uuid":              "v1.6.0",
 	"github.com/quic-go/quic-go":          "v0.65.0",
 	"golang.org/x/net":                    "v0.62.0",
 	"golang.org/x/crypto":                 "v0.59.0",
