@@ -29,6 +29,11 @@ var Versions = map[string]string{
 	"golang.org/x/net":                    "v0.62.0",
 	"golang.org/x/crypto":                 "v0.59.0",
 	"github.com/getkin/kin-openapi":       "v0.153.0",
+	// Test-only modules: JSON Schema validation and YAML (both already in kin-openapi's
+	// module graph) and goroutine-leak checks.
+	"github.com/santhosh-tekuri/jsonschema/v6": "v6.0.3",
+	"go.yaml.in/yaml/v4":                       "v4.0.0",
+	"go.uber.org/goleak":                       "v1.3.0",
 }
 
 // ToolVersions are the versions of the tools a generated service's CI runs.
