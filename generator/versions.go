@@ -24,10 +24,16 @@ var Versions = map[string]string{
 	"github.com/twmb/franz-go/pkg/kfake":  "v0.0.0-20260918054303-01f206a7e32c",
 	"github.com/prometheus/client_golang": "v1.25.0",
 	"github.com/sony/gobreaker/v2":        "v2.4.0",
+	"github.com/google/uuid":              "v1.6.0",
 	"github.com/quic-go/quic-go":          "v0.65.0",
 	"golang.org/x/net":                    "v0.62.0",
 	"golang.org/x/crypto":                 "v0.59.0",
 	"github.com/getkin/kin-openapi":       "v0.153.0",
+	// Test-only modules: JSON Schema validation and YAML (both already in kin-openapi's
+	// module graph) and goroutine-leak checks.
+	"github.com/santhosh-tekuri/jsonschema/v6": "v6.0.3",
+	"go.yaml.in/yaml/v4":                       "v4.0.0",
+	"go.uber.org/goleak":                       "v1.3.0",
 }
 
 // ToolVersions are the versions of the tools a generated service's CI runs.
