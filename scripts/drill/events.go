@@ -134,36 +134,40 @@ queue:
 	logf("filled: %d acknowledged in %s, slowest %s", len(acked(d.rec.all(), "fill")), ms(time.Since(start)), ms(slowest))
 }
 
-// drain lets the broker answer Produce again and times the outbox's backlog down to 0 on
-// /metrics: the relay's publish throughput. It returns when the broker was released.
+// drain lets the broker answer Produce again and times the outbox's backlog out: the relay's
+// publish throughput, from the Produce requests the broker answers (the records of the backlog
+// over the time from the first request to the one that completed it), and the time until
+// outbox_pending_events is 0 on /metrics. It returns when the broker was released.
 func (d *eventsDrill) drain() time.Time {
-	pending0, hasMetric := pending(d.svc)
-	logf("broker answers Produce again; %s = %v", pendingMetric, pending0)
+	backlog, hasMetric := pending(d.svc)
+	logf("broker answers Produce again; %s = %v", pendingMetric, backlog)
+	d.b.ResetProduced()
 	d.b.SwallowProduce(false)
 	released := time.Now()
-	drained, firstSent := time.Duration(-1), time.Duration(-1)
+	var sent broker.Produced
+	drained := time.Duration(-1)
 	for hasMetric && time.Since(released) < eventBound {
-		p, _ := pending(d.svc)
-		if p < pending0 && firstSent < 0 {
-			firstSent = time.Since(released)
+		if p := d.b.Produced(); sent.Records == 0 && p.Records >= int(backlog) {
+			sent = p
 		}
-		if p == 0 {
+		if p, _ := pending(d.svc); p == 0 && sent.Records > 0 {
 			drained = time.Since(released)
 			break
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 	obs := "no " + pendingMetric + " on /metrics"
-	if hasMetric {
-		obs = fmt.Sprintf("%v pending at the switch; not drained in %s", pending0, eventBound)
-	}
 	rate := 0.0
-	if drained >= 0 {
-		firstSent = max(firstSent, 0)
-		if took := drained - firstSent; took > 0 {
-			rate = pending0 / took.Seconds()
+	switch {
+	case hasMetric && drained < 0:
+		p := d.b.Produced()
+		obs = fmt.Sprintf("%v pending at the release; %d records produced, pending not 0 in %s", backlog, p.Records, eventBound)
+	case hasMetric:
+		if took := sent.Last.Sub(sent.First); took > 0 {
+			rate = float64(sent.Records) / took.Seconds()
 		}
-		obs = fmt.Sprintf("%v events in %s (first sent after %s): %.0f events/s", pending0, ms(drained-firstSent), ms(firstSent), rate)
+		obs = fmt.Sprintf("%d events in %s (first after %s): %.0f events/s; pending 0 after %s",
+			sent.Records, ms(sent.Last.Sub(sent.First)), ms(sent.First.Sub(released)), rate, ms(drained))
 	}
 	d.t.add("outbox drain after the broker returns", fmt.Sprintf("pending 0 within %s; > 0 events/s", eventBound), obs, drained >= 0 && rate > 0)
 	return released

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -28,6 +29,17 @@ type Broker struct {
 	cluster *kfake.Cluster
 	closed  bool
 	swallow atomic.Bool // the cluster reads Produce requests and never answers them
+
+	producedMu sync.Mutex
+	produced   Produced
+}
+
+// Produced counts the records of the Produce requests the broker answered since ResetProduced,
+// with the arrival times of the first and the last request: the producers' throughput, seen
+// from the broker.
+type Produced struct {
+	Records     int
+	First, Last time.Time
 }
 
 // Hang listens on 127.0.0.1:port (0 picks a free port) and holds every connection it accepts
@@ -90,13 +102,56 @@ func (b *Broker) Serve(opts ...kfake.Opt) error {
 	if err != nil {
 		return fmt.Errorf("kfake on port %d: %w", b.port, err)
 	}
-	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+	c.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
-		// Handled with neither a response nor an error: kfake answers nothing and reads on.
-		return nil, nil, b.swallow.Load()
+		if b.swallow.Load() {
+			// Handled with neither a response nor an error: kfake answers nothing and reads on.
+			return nil, nil, true
+		}
+		b.count(req.(*kmsg.ProduceRequest))
+		return nil, nil, false // kfake handles it
 	})
 	b.cluster = c
 	return nil
+}
+
+// count adds the records of req to the produced tally.
+func (b *Broker) count(req *kmsg.ProduceRequest) {
+	n := 0
+	for _, t := range req.Topics {
+		for _, p := range t.Partitions {
+			for batches := p.Records; len(batches) >= 12; {
+				var rb kmsg.RecordBatch
+				if rb.ReadFrom(batches) != nil {
+					break
+				}
+				n += int(rb.NumRecords)
+				batches = batches[min(len(batches), 12+int(rb.Length)):] // FirstOffset and Length precede Length's bytes
+			}
+		}
+	}
+	now := time.Now()
+	b.producedMu.Lock()
+	defer b.producedMu.Unlock()
+	if b.produced.Records == 0 {
+		b.produced.First = now
+	}
+	b.produced.Records += n
+	b.produced.Last = now
+}
+
+// Produced reports what was produced since the last ResetProduced.
+func (b *Broker) Produced() Produced {
+	b.producedMu.Lock()
+	defer b.producedMu.Unlock()
+	return b.produced
+}
+
+// ResetProduced starts the tally again.
+func (b *Broker) ResetProduced() {
+	b.producedMu.Lock()
+	defer b.producedMu.Unlock()
+	b.produced = Produced{}
 }
 
 // SwallowProduce makes the real broker answer everything but Produce (on), which it reads and

@@ -63,6 +63,9 @@ func TestHungThenServing(t *testing.T) {
 			t.Fatalf("produce to the served broker: %v", err)
 		}
 	}
+	if p := b.Produced(); p.Records != len(want) || p.First.IsZero() || p.Last.Before(p.First) {
+		t.Errorf("Produced = %+v, want %d records", p, len(want))
+	}
 	recs, err := Read(ctx, b.Addr(), "drill.items", want)
 	if err != nil {
 		t.Fatalf("Read: %v (read %v)", err, recs)
