@@ -166,8 +166,8 @@ func (d *eventsDrill) drain() time.Time {
 		if took := sent.Last.Sub(sent.First); took > 0 {
 			rate = float64(sent.Records) / took.Seconds()
 		}
-		obs = fmt.Sprintf("%d events in %s (first after %s): %.0f events/s; pending 0 after %s",
-			sent.Records, ms(sent.Last.Sub(sent.First)), ms(sent.First.Sub(released)), rate, ms(drained))
+		obs = fmt.Sprintf("%d events in %s (first after %s): %.0f events/s; pending 0 after %s (>= %.0f/s)",
+			sent.Records, ms(sent.Last.Sub(sent.First)), ms(sent.First.Sub(released)), rate, ms(drained), backlog/drained.Seconds())
 	}
 	d.t.add("outbox drain after the broker returns", fmt.Sprintf("pending 0 within %s; > 0 events/s", eventBound), obs, drained >= 0 && rate > 0)
 	return released
