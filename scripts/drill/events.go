@@ -70,12 +70,18 @@ func events(svc *service, b *broker.Broker, topic string, srv servers, t *table)
 		seeds = []string{"00000000-0000-0000-0000-000000000000"}
 	}
 	d.killUnderLoad(seeds)
+	// From here on the consumer runs too (it is off by default), a settled member of its group
+	// by the time of the last kill -9.
+	svc.env = append(svc.env, "KAFKA_CONSUMER_ENABLED=true")
+	_ = svc.signal(syscall.SIGTERM, 30*time.Second)
+	svc.start(dbReady)
 	d.hang("postgres", srv.pgHang, srv.pgResume, seeds)
 	d.hang("redis", srv.redisHang, srv.redisResume, seeds)
 	d.checkEvents("SIGSTOP phases: 201s have their event", time.Now(), "load-postgres", "load-redis")
 
 	// A crash-restarted service stopped soon after, as a rollout does: its consumer group still
-	// counts the killed process as a member.
+	// counts the killed process as a member (until its session times out), so a JoinGroup is
+	// pending when SIGTERM comes.
 	logf("kill -9, restart, SIGTERM %s later", restartToStop)
 	_ = svc.signal(syscall.SIGKILL, 5*time.Second)
 	svc.start(dbReady)

@@ -81,8 +81,7 @@ func drill() int {
 		topic := fmt.Sprintf("drill-%d.items", os.Getpid())
 		svc := &service{name: "events service", bin: *kafkaBin, port: freePort(),
 			log: filepath.Join(*dir, "events-service.log"), pid: filepath.Join(*dir, "events-service.pid"),
-			// The consumer too (off by default): a kill -9 leaves its group a dead member.
-			env: []string{"KAFKA_BROKERS=" + b.Addr(), "KAFKA_TOPIC=" + topic, "KAFKA_CONSUMER_ENABLED=true"}}
+			env: []string{"KAFKA_BROKERS=" + b.Addr(), "KAFKA_TOPIC=" + topic}}
 		fmt.Printf("events service: port %d, broker %s (hung, then kfake), topic %s\n", svc.port, b.Addr(), topic)
 		events(svc, b, topic, srv, &t)
 	}
