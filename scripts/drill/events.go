@@ -75,8 +75,8 @@ func events(svc *service, b *broker.Broker, topic string, srv servers, t *table)
 	svc.env = append(svc.env, "KAFKA_CONSUMER_ENABLED=true")
 	_ = svc.signal(syscall.SIGTERM, 30*time.Second)
 	svc.start(dbReady)
-	d.hang("postgres", srv.pgHang, srv.pgResume, seeds)
-	d.hang("redis", srv.redisHang, srv.redisResume, seeds)
+	d.hang("postgres", srv.pgHang, srv.pgResume, seeds, nil)
+	d.hang("redis", srv.redisHang, srv.redisResume, seeds, d.writesWhileRedisHangs())
 	d.checkEvents("SIGSTOP phases: 201s have their event", time.Now(), "load-postgres", "load-redis")
 
 	// A crash-restarted service stopped soon after, as a rollout does: its consumer group still
@@ -217,8 +217,9 @@ func (d *eventsDrill) killUnderLoad(seeds []string) {
 
 // hang SIGSTOPs dep for hangDuration under load, then SIGCONTs it: every request ends within
 // REQUEST_TIMEOUT + grace, the breaker opens and closes again; with Redis hung, reads are
-// served from PostgreSQL.
-func (d *eventsDrill) hang(dep, hang, resume string, seeds []string) {
+// served from PostgreSQL. during, when not nil, runs one second into the hang; the check it
+// returns runs, and adds its row, after the others.
+func (d *eventsDrill) hang(dep, hang, resume string, seeds []string, during func() func()) {
 	kind := "load-" + dep
 	sm := startSampler(d.svc)
 	work := startLoad(6, func(w, n int) {
@@ -231,12 +232,20 @@ func (d *eventsDrill) hang(dep, hang, resume string, seeds []string) {
 	time.Sleep(2 * time.Second)
 	logf("SIGSTOP %s", dep)
 	down := shell(hang)
-	time.Sleep(hangDuration)
+	var after func()
+	if during != nil {
+		time.Sleep(time.Second) // the breaker has opened
+		after = during()
+	}
+	time.Sleep(time.Until(down.Add(hangDuration)))
 	logf("SIGCONT %s", dep)
 	up := shell(resume)
 	time.Sleep(breakerCloseBy + time.Second)
 	work.finish()
 	samples := sm.finish()
+	if after != nil {
+		defer after()
+	}
 
 	all := kindOf(d.rec.all(), kind)
 	longest, _ := longestOf(all, func(record) bool { return true })
@@ -264,6 +273,37 @@ func (d *eventsDrill) hang(dep, hang, resume string, seeds []string) {
 		}
 	}
 	d.t.add("redis hung (SIGSTOP): reads served from PostgreSQL", "every GET 200", fmt.Sprintf("%d of %d", served, gets), gets > 0 && served == gets)
+}
+
+// writesWhileRedisHangs prepares two cached items; the function it returns, run while Redis
+// hangs, renames one and deletes the other (PostgreSQL takes both, the cache cannot be told),
+// and returns the check to run once Redis is back: the reads see the rename and the delete,
+// not the entries cached before.
+func (d *eventsDrill) writesWhileRedisHangs() func() func() {
+	var renamed, deleted string
+	for i, id := range []*string{&renamed, &deleted} {
+		r := d.svc.post("cached", i)
+		if r.status != 201 {
+			fatalf("create = %d %s", r.status, r.err)
+		}
+		*id = r.id
+		for range 2 {
+			d.svc.do("get", "GET", "/v1/items/"+r.id, nil, nil) // a miss that fills, then a hit
+		}
+	}
+	return func() func() {
+		put := d.svc.do("put", "PUT", "/v1/items/"+renamed, strings.NewReader(`{"name":"renamed while redis hung","price":2}`), nil)
+		del := d.svc.do("delete", "DELETE", "/v1/items/"+deleted, nil, nil)
+		logf("while Redis hangs: PUT %d, DELETE %d", put.status, del.status)
+		return func() {
+			got := d.svc.do("get", "GET", "/v1/items/"+renamed, nil, nil)
+			gone := d.svc.do("get", "GET", "/v1/items/"+deleted, nil, nil)
+			fresh := strings.Contains(got.body, "renamed while redis hung")
+			d.t.add("redis hung: PUT/DELETE, then reads after it returns", "PUT 200 then new name; DELETE 204 then 404",
+				fmt.Sprintf("PUT %d, GET %d new name %v; DELETE %d, GET %d", put.status, got.status, fresh, del.status, gone.status),
+				put.status == 200 && got.status == 200 && fresh && del.status == 204 && gone.status == 404)
+		}
+	}
 }
 
 // sigterm stops the service: the relay, the publisher and the consumer stop within the

@@ -143,7 +143,7 @@ func (s *service) do(kind, method, path string, body io.Reader, hdr map[string]s
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	r.end, r.status = time.Now(), resp.StatusCode
-	if kind == "readyz" || kind == "start" {
+	if kind == "readyz" || kind == "start" || method == "GET" && kind == "get" {
 		r.body = string(b)
 	}
 	if resp.StatusCode == 201 {
