@@ -106,11 +106,15 @@ type Consumer struct {
 	backoff     time.Duration
 	timeout     time.Duration
 	seen        *recentIDs
+	// closed is closed when the group client's Close has returned, which may
+	// be after stop gave up waiting for it.
+	closed chan struct{}
 }
 
 // NewConsumer configures a group consumer of cfg.Topic; it does not contact the brokers.
 func NewConsumer(cfg config.Kafka, logger *slog.Logger, handler Handler, opts ...ConsumerOption) (*Consumer, error) {
 	c := &Consumer{
+		closed:      make(chan struct{}),
 		handler:     handler,
 		logger:      logger,
 		metrics:     noMetrics{},
@@ -316,14 +320,30 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// stop leaves the group and closes the clients. Offsets were committed by Run:
-// with auto-commit off, leaving commits nothing that was merely polled.
+// stop leaves the group and closes the clients, within stopTimeout. Offsets were
+// committed by Run: with auto-commit off, leaving commits nothing that was merely
+// polled.
+//
+// franz-go's Close waits for a JoinGroup in flight, and the broker holds a JoinGroup
+// until every member has rejoined: after a member died without leaving (kill -9),
+// until its session times out (45 s by default), past any termination grace
+// period. So Close gets what is left of stopTimeout; after that the client is left
+// to finish on its own as the process exits.
 func (c *Consumer) stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
 	defer cancel()
 	if err := c.client.LeaveGroupContext(ctx); err != nil {
 		c.logger.Warn("leaving the kafka consumer group", "error", err)
 	}
-	c.client.Close()
+	go func() {
+		defer close(c.closed)
+		c.client.Close()
+	}()
+	deadline, _ := ctx.Deadline()
+	select {
+	case <-c.closed:
+	case <-time.After(max(time.Until(deadline), 100*time.Millisecond)):
+		c.logger.Warn("kafka consumer: the client did not close in time; leaving it behind", "timeout", stopTimeout)
+	}
 	c.dlq.close()
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/acme/orders-api/internal/breaker"
 	"github.com/acme/orders-api/internal/config"
@@ -298,4 +299,87 @@ func TestConsumerStopsWithBrokersAway(t *testing.T) {
 	stop := runConsumer(t, testConfig([]string{"127.0.0.1:1"}, breaker.Settings{}), LogEvents(slog.New(slog.DiscardHandler)))
 	time.Sleep(100 * time.Millisecond)
 	stop()
+}
+
+// TestConsumerStopsWhileItsGroupWaitsForADeadMember: a member that died without
+// leaving (kill -9) holds the group's next rebalance until its session times out,
+// and with it the JoinGroup of a consumer that started meanwhile. Stopping that
+// consumer still takes no longer than stopTimeout; its client closes later, once
+// the group has let the dead member go.
+func TestConsumerStopsWhileItsGroupWaitsForADeadMember(t *testing.T) {
+	cluster := newCluster(t)
+	cfg := testConfig(cluster.ListenAddrs(), breaker.Settings{})
+	session := 2*stopTimeout + 2*time.Second // well past what stop may take
+	joinDeadMember(t, cluster.ListenAddrs(), cfg.ConsumerGroup, session)
+	joined := time.Now()
+
+	c, err := NewConsumer(cfg, slog.New(slog.DiscardHandler), LogEvents(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); c.Run(ctx) }()
+	time.Sleep(time.Second) // its JoinGroup is now waiting for the dead member
+	start := time.Now()
+	cancel()
+	select {
+	case <-stopped:
+		if took := time.Since(start); took > stopTimeout+time.Second {
+			t.Errorf("Run returned %s after its context ended, want within stopTimeout (%s)", took, stopTimeout)
+		}
+	case <-time.After(stopTimeout + 5*time.Second):
+		t.Errorf("Run did not return within %s of its context ending", stopTimeout+5*time.Second)
+	}
+	select {
+	case <-c.closed:
+	case <-time.After(time.Until(joined.Add(session + waitFor))):
+		t.Fatal("the consumer's client did not close after the dead member's session timed out")
+	}
+}
+
+// joinDeadMember makes a member of group, through the raw protocol, that never
+// heartbeats and never leaves: the group waits for it until its session times out.
+func joinDeadMember(t *testing.T, brokers []string, group string, session time.Duration) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	meta := (&kmsg.ConsumerMemberMetadata{Version: 3, Topics: []string{topic}}).AppendTo(nil)
+	join := kmsg.NewPtrJoinGroupRequest()
+	join.Group, join.ProtocolType = group, "consumer"
+	join.SessionTimeoutMillis = int32(session.Milliseconds())
+	join.RebalanceTimeoutMillis = int32(session.Milliseconds())
+	protocol := kmsg.NewJoinGroupRequestProtocol()
+	protocol.Name, protocol.Metadata = "cooperative-sticky", meta
+	join.Protocols = append(join.Protocols, protocol)
+	var joined *kmsg.JoinGroupResponse
+	for range 2 { // the first answer may only assign the member id (MEMBER_ID_REQUIRED)
+		if joined, err = join.RequestWith(ctx, cl); err != nil {
+			t.Fatalf("JoinGroup of the dead member: %v", err)
+		}
+		join.MemberID = joined.MemberID
+		if joined.ErrorCode == 0 {
+			break
+		}
+	}
+	if joined.ErrorCode != 0 {
+		t.Fatalf("JoinGroup of the dead member: error code %d", joined.ErrorCode)
+	}
+	owned := kmsg.NewConsumerMemberAssignmentTopic()
+	owned.Topic, owned.Partitions = topic, []int32{0, 1}
+	assignment := kmsg.NewSyncGroupRequestGroupAssignment()
+	assignment.MemberID = joined.MemberID
+	assignment.MemberAssignment = (&kmsg.ConsumerMemberAssignment{Topics: append([]kmsg.ConsumerMemberAssignmentTopic(nil), owned)}).AppendTo(nil)
+	sync := kmsg.NewPtrSyncGroupRequest()
+	sync.Group, sync.Generation, sync.MemberID = group, joined.Generation, joined.MemberID
+	sync.ProtocolType, sync.Protocol = kmsg.StringPtr("consumer"), joined.Protocol
+	sync.GroupAssignment = append(sync.GroupAssignment, assignment)
+	if synced, err := sync.RequestWith(ctx, cl); err != nil || synced.ErrorCode != 0 {
+		t.Fatalf("SyncGroup of the dead member: %v (error code %v)", err, synced)
+	}
 }
