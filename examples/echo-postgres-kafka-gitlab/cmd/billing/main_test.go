@@ -24,9 +24,11 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		"SHUTDOWN_TIMEOUT": "5s",
 		// Nothing listens on port 1: PostgreSQL is down from the start.
 		"DATABASE_URL": "postgres://app:app@127.0.0.1:1/app?sslmode=disable",
-		// No Kafka broker either; publishing gives up after 200ms.
-		"KAFKA_BROKERS":         "127.0.0.1:1",
-		"KAFKA_PUBLISH_TIMEOUT": "200ms",
+		// No Kafka broker either; publishing gives up after 200ms. The consumer runs
+		// too: it must neither stop the start nor hold up the shutdown.
+		"KAFKA_BROKERS":          "127.0.0.1:1",
+		"KAFKA_PUBLISH_TIMEOUT":  "200ms",
+		"KAFKA_CONSUMER_ENABLED": "true",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -55,11 +55,18 @@ type Config struct {
 	// RateLimitBurst is how many requests a client IP may send at once above the sustained rate.
 	RateLimitBurst int
 
+	// IdempotencyTTL is how long the Idempotency-Key of a create is remembered: a retry
+	// within it gets the first answer again.
+	IdempotencyTTL time.Duration
+
 	// Postgres configures the database.
 	Postgres Postgres
 
 	// Kafka configures the message broker.
 	Kafka Kafka
+
+	// Outbox configures the relay that publishes the stored events to the broker.
+	Outbox Outbox
 }
 
 // Postgres configures the PostgreSQL pool, queries and their circuit breaker.
@@ -92,10 +99,29 @@ type Kafka struct {
 	// ConsumerEnabled runs the consumer skeleton; ConsumerGroup is its group.
 	ConsumerEnabled bool
 	ConsumerGroup   string
-	// PublishTimeout bounds how long a write waits for its event to be acknowledged.
+	// ConsumerMaxAttempts is how many times the consumer calls its handler for one
+	// event before giving up on it and sending it to DLQTopic.
+	ConsumerMaxAttempts int
+	// ConsumerRetryBackoff is the pause after the first failed attempt; it doubles
+	// after each further one.
+	ConsumerRetryBackoff time.Duration
+	// DLQTopic receives the events the consumer gave up on, with the error in a header.
+	DLQTopic string
+	// PublishTimeout bounds one attempt of the outbox relay to publish a batch; an
+	// attempt the brokers do not acknowledge in time is abandoned and retried later.
 	PublishTimeout time.Duration
-	// Breaker guards publishing; while it is open events are dropped (and logged) at once.
+	// Breaker guards publishing; while it is open the relay's attempts fail at once
+	// and its events wait in the outbox.
 	Breaker breaker.Settings
+}
+
+// Outbox configures the outbox relay.
+type Outbox struct {
+	// PollInterval is how often the relay looks for events nobody told it about
+	// (written by another replica); this replica's own writes wake it at once.
+	PollInterval time.Duration
+	// BatchSize is the most events published in one batch.
+	BatchSize int
 }
 
 // Addr is the listen address for net.Listen.
@@ -114,6 +140,9 @@ const (
 	maxBurst     = 1_000_000
 	maxConns     = 10_000
 	maxFailures  = 1_000_000
+
+	maxOutboxBatch  = 10_000
+	maxOutboxMemory = 10_000_000
 )
 
 // Load reads the configuration through getenv (os.Getenv in production, a map lookup
@@ -138,6 +167,8 @@ func Load(getenv func(string) string) (Config, error) {
 		RateLimitRPS:   l.float("RATE_LIMIT_RPS", 100, 0, maxRate),
 		RateLimitBurst: l.int("RATE_LIMIT_BURST", 200, 0, maxBurst),
 
+		IdempotencyTTL: l.duration("IDEMPOTENCY_TTL", 24*time.Hour, time.Minute, 30*24*time.Hour),
+
 		Postgres: Postgres{
 			URL:             l.url("DATABASE_URL", "postgres", "postgresql"),
 			MaxConns:        int32(l.int("DB_MAX_CONNS", 10, 1, maxConns)),
@@ -149,13 +180,11 @@ func Load(getenv func(string) string) (Config, error) {
 			Breaker:         l.breaker("DB"),
 		},
 
-		Kafka: Kafka{
-			Brokers:         l.brokers("KAFKA_BROKERS"),
-			Topic:           l.str("KAFKA_TOPIC", "billing.items"),
-			ConsumerEnabled: l.bool("KAFKA_CONSUMER_ENABLED", true),
-			ConsumerGroup:   l.str("KAFKA_CONSUMER_GROUP", "billing"),
-			PublishTimeout:  l.duration("KAFKA_PUBLISH_TIMEOUT", 2*time.Second, minTimeout, time.Minute),
-			Breaker:         l.breaker("KAFKA"),
+		Kafka: l.kafka(),
+
+		Outbox: Outbox{
+			PollInterval: l.duration("OUTBOX_POLL_INTERVAL", time.Second, 10*time.Millisecond, time.Hour),
+			BatchSize:    l.int("OUTBOX_BATCH_SIZE", 100, 1, maxOutboxBatch),
 		},
 	}
 
@@ -274,6 +303,30 @@ func (l *loader) url(name string, schemes ...string) string {
 		return ""
 	}
 	return raw
+}
+
+// kafka reads the Kafka settings. The dead-letter topic follows the events topic
+// unless it is set, and must differ from it: dead-lettered events would be
+// consumed, and fail, again and again.
+func (l *loader) kafka() Kafka {
+	k := Kafka{
+		Brokers:              l.brokers("KAFKA_BROKERS"),
+		Topic:                l.str("KAFKA_TOPIC", "billing.items"),
+		ConsumerEnabled:      l.bool("KAFKA_CONSUMER_ENABLED", false),
+		ConsumerGroup:        l.str("KAFKA_CONSUMER_GROUP", "billing"),
+		ConsumerMaxAttempts:  l.int("KAFKA_CONSUMER_MAX_ATTEMPTS", 5, 1, 100),
+		ConsumerRetryBackoff: l.duration("KAFKA_CONSUMER_RETRY_BACKOFF", 500*time.Millisecond, minTimeout, time.Minute),
+		DLQTopic:             l.str("KAFKA_DLQ_TOPIC", ""),
+		PublishTimeout:       l.duration("KAFKA_PUBLISH_TIMEOUT", 2*time.Second, minTimeout, time.Minute),
+		Breaker:              l.breaker("KAFKA"),
+	}
+	if k.DLQTopic == "" {
+		k.DLQTopic = k.Topic + ".dlq"
+	}
+	if k.DLQTopic == k.Topic {
+		l.fail("KAFKA_DLQ_TOPIC", "must differ from KAFKA_TOPIC (%q)", k.Topic)
+	}
+	return k
 }
 
 // brokers reads a required comma-separated list of host:port addresses.

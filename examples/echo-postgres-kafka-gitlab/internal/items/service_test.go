@@ -1,66 +1,39 @@
 package items_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"gitlab.com/acme/billing/internal/items"
 )
 
-// recordingPublisher keeps the events it was given and fails when err is set.
-type recordingPublisher struct {
-	mu     sync.Mutex
-	events []items.Event
-	err    error
-}
-
-func (p *recordingPublisher) Publish(_ context.Context, e items.Event) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.events = append(p.events, e)
-	return p.err
-}
-
-func (p *recordingPublisher) types() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []string
-	for _, e := range p.events {
-		out = append(out, string(e.Type))
-	}
-	return out
-}
-
 // unavailableRepo fails every call the way a repository behind an open breaker does.
 type unavailableRepo struct{}
 
-func (unavailableRepo) Create(context.Context, items.Item) error { return items.ErrUnavailable }
+func (unavailableRepo) Create(context.Context, items.Item, items.Idempotency) (items.Item, bool, error) {
+	return items.Item{}, false, items.ErrUnavailable
+}
 func (unavailableRepo) Get(context.Context, string) (items.Item, error) {
 	return items.Item{}, items.ErrUnavailable
 }
 func (unavailableRepo) List(context.Context, string, int) ([]items.Item, error) {
 	return nil, items.ErrUnavailable
 }
-func (unavailableRepo) Update(context.Context, items.Item) (items.Item, error) {
+func (unavailableRepo) Update(context.Context, items.Item, int64) (items.Item, error) {
 	return items.Item{}, items.ErrUnavailable
 }
-func (unavailableRepo) Delete(context.Context, string) error { return items.ErrUnavailable }
+func (unavailableRepo) Delete(context.Context, string, int64) error { return items.ErrUnavailable }
 
 func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
 
 func TestServiceCreate(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2025, 6, 1, 12, 0, 0, 123456789, time.FixedZone("CEST", 2*3600))
-	pub := &recordingPublisher{}
-	svc := items.NewService(items.NewMemoryRepository(), items.WithClock(fixedClock(now)), items.WithPublisher(pub))
+	svc := items.NewService(items.NewMemoryRepository(), items.WithClock(fixedClock(now)))
 
-	item, err := svc.Create(ctx, items.Input{Name: "  Widget  ", Price: 1999})
+	item, _, err := svc.Create(ctx, items.Input{Name: "  Widget  ", Price: 1999}, items.Idempotency{})
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
@@ -68,8 +41,8 @@ func TestServiceCreate(t *testing.T) {
 		t.Errorf("ID %q: want 26 characters from crypto/rand.Text", item.ID)
 	}
 	wantTime := now.UTC().Truncate(time.Microsecond)
-	if item.Name != "Widget" || item.Price != 1999 || !item.CreatedAt.Equal(wantTime) || item.UpdatedAt != item.CreatedAt {
-		t.Errorf("Create = %+v, want trimmed name, price 1999 and UTC microsecond timestamps %v", item, wantTime)
+	if item.Name != "Widget" || item.Price != 1999 || item.Version != 1 || !item.CreatedAt.Equal(wantTime) || item.UpdatedAt != item.CreatedAt {
+		t.Errorf("Create = %+v, want trimmed name, price 1999 and UTC microsecond timestamps %v at version 1", item, wantTime)
 	}
 	if item.CreatedAt.Location() != time.UTC {
 		t.Errorf("CreatedAt location = %v, want UTC", item.CreatedAt.Location())
@@ -78,69 +51,81 @@ func TestServiceCreate(t *testing.T) {
 	if err != nil || got != item {
 		t.Errorf("Get = %+v, %v; want %+v", got, err, item)
 	}
-	other, _ := svc.Create(ctx, items.Input{Name: "Other", Price: 1})
+	other, _, _ := svc.Create(ctx, items.Input{Name: "Other", Price: 1}, items.Idempotency{})
 	if other.ID == item.ID {
 		t.Error("two items got the same ID")
 	}
-	if len(pub.events) != 2 || pub.events[0].Type != items.EventCreated || pub.events[0].Item != item {
-		t.Errorf("events = %+v, want item.created for each item", pub.events)
+}
+
+func TestServiceCreateIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	svc := items.NewService(items.NewMemoryRepository(), items.WithIdempotencyTTL(time.Hour))
+	idem := items.Idempotency{Key: "retry-me", Fingerprint: [32]byte{7}}
+	first, replayed, err := svc.Create(ctx, items.Input{Name: "Widget", Price: 1}, idem)
+	if err != nil || replayed {
+		t.Fatalf("first Create = %v, replayed %v", err, replayed)
+	}
+	again, replayed, err := svc.Create(ctx, items.Input{Name: "Widget", Price: 1}, idem)
+	if err != nil || !replayed || again.ID != first.ID {
+		t.Errorf("retry = %s, replayed %v, %v; want %s replayed", again.ID, replayed, err, first.ID)
+	}
+	idem.Fingerprint = [32]byte{8}
+	if _, _, err := svc.Create(ctx, items.Input{Name: "Widget", Price: 2}, idem); !errors.Is(err, items.ErrIdempotencyKeyReused) {
+		t.Errorf("reused key = %v, want ErrIdempotencyKeyReused", err)
 	}
 }
 
 func TestServiceCreateValidates(t *testing.T) {
-	pub := &recordingPublisher{}
 	repo := items.NewMemoryRepository()
-	svc := items.NewService(repo, items.WithPublisher(pub))
-	_, err := svc.Create(context.Background(), items.Input{Name: " ", Price: -1})
+	svc := items.NewService(repo)
+	_, _, err := svc.Create(context.Background(), items.Input{Name: " ", Price: -1}, items.Idempotency{})
 	var verr *items.ValidationError
 	if !errors.As(err, &verr) || len(verr.Fields) != 2 {
 		t.Fatalf("Create = %v, want a ValidationError for name and price", err)
 	}
-	if all, _ := repo.List(context.Background(), "", 10); len(all) != 0 || len(pub.events) != 0 {
-		t.Error("an invalid item was stored or announced")
+	if all, _ := repo.List(context.Background(), "", 10); len(all) != 0 {
+		t.Error("an invalid item was stored")
 	}
 }
 
 func TestServiceUpdateAndDelete(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	pub := &recordingPublisher{}
-	svc := items.NewService(items.NewMemoryRepository(),
-		items.WithClock(func() time.Time { return clock }), items.WithPublisher(pub))
+	svc := items.NewService(items.NewMemoryRepository(), items.WithClock(func() time.Time { return clock }))
 
-	item, err := svc.Create(ctx, items.Input{Name: "Widget", Price: 100})
+	item, _, err := svc.Create(ctx, items.Input{Name: "Widget", Price: 100}, items.Idempotency{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock = clock.Add(time.Minute)
-	updated, err := svc.Update(ctx, item.ID, items.Input{Name: "Gadget", Price: 200})
+	updated, err := svc.Update(ctx, item.ID, items.Input{Name: "Gadget", Price: 200}, item.Version)
 	if err != nil {
 		t.Fatalf("Update: %v", err)
 	}
-	if updated.Name != "Gadget" || updated.Price != 200 || !updated.CreatedAt.Equal(item.CreatedAt) || !updated.UpdatedAt.Equal(clock) {
+	if updated.Name != "Gadget" || updated.Price != 200 || !updated.CreatedAt.Equal(item.CreatedAt) || !updated.UpdatedAt.Equal(clock) || updated.Version != 2 {
 		t.Errorf("Update = %+v", updated)
 	}
 	var verr *items.ValidationError
-	if _, err := svc.Update(ctx, item.ID, items.Input{Name: "", Price: 1}); !errors.As(err, &verr) {
+	if _, err := svc.Update(ctx, item.ID, items.Input{Name: "", Price: 1}, items.AnyVersion); !errors.As(err, &verr) {
 		t.Errorf("Update with empty name = %v, want ValidationError", err)
 	}
-	if err := svc.Delete(ctx, item.ID); err != nil {
+	if _, err := svc.Update(ctx, item.ID, items.Input{Name: "Stale", Price: 1}, item.Version); !errors.Is(err, items.ErrVersionMismatch) {
+		t.Errorf("Update at a stale version = %v, want ErrVersionMismatch", err)
+	}
+	if err := svc.Delete(ctx, item.ID, item.Version); !errors.Is(err, items.ErrVersionMismatch) {
+		t.Errorf("Delete at a stale version = %v, want ErrVersionMismatch", err)
+	}
+	if err := svc.Delete(ctx, item.ID, updated.Version); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
 	if _, err := svc.Get(ctx, item.ID); !errors.Is(err, items.ErrNotFound) {
 		t.Errorf("Get after Delete = %v, want ErrNotFound", err)
 	}
-	if _, err := svc.Update(ctx, item.ID, items.Input{Name: "x", Price: 1}); !errors.Is(err, items.ErrNotFound) {
+	if _, err := svc.Update(ctx, item.ID, items.Input{Name: "x", Price: 1}, items.AnyVersion); !errors.Is(err, items.ErrNotFound) {
 		t.Errorf("Update of deleted item = %v, want ErrNotFound", err)
 	}
-	if err := svc.Delete(ctx, item.ID); !errors.Is(err, items.ErrNotFound) {
+	if err := svc.Delete(ctx, item.ID, items.AnyVersion); !errors.Is(err, items.ErrNotFound) {
 		t.Errorf("Delete of deleted item = %v, want ErrNotFound", err)
-	}
-	if got := strings.Join(pub.types(), ","); got != "item.created,item.updated,item.deleted" {
-		t.Errorf("events = %s", got)
-	}
-	if last := pub.events[2]; last.Item.ID != item.ID {
-		t.Errorf("delete event item = %+v, want ID %s", last.Item, item.ID)
 	}
 }
 
@@ -148,7 +133,7 @@ func TestServiceList(t *testing.T) {
 	ctx := context.Background()
 	svc := items.NewService(items.NewMemoryRepository())
 	for range 5 {
-		if _, err := svc.Create(ctx, items.Input{Name: "x", Price: 1}); err != nil {
+		if _, _, err := svc.Create(ctx, items.Input{Name: "x", Price: 1}, items.Idempotency{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -200,31 +185,14 @@ func TestServiceList(t *testing.T) {
 func TestServicePassesUnavailableThrough(t *testing.T) {
 	ctx := context.Background()
 	svc := items.NewService(unavailableRepo{})
-	_, errCreate := svc.Create(ctx, items.Input{Name: "x", Price: 1})
+	_, _, errCreate := svc.Create(ctx, items.Input{Name: "x", Price: 1}, items.Idempotency{})
 	_, errGet := svc.Get(ctx, "id")
 	_, errList := svc.List(ctx, "", 1)
-	_, errUpdate := svc.Update(ctx, "id", items.Input{Name: "x", Price: 1})
-	errDelete := svc.Delete(ctx, "id")
+	_, errUpdate := svc.Update(ctx, "id", items.Input{Name: "x", Price: 1}, items.AnyVersion)
+	errDelete := svc.Delete(ctx, "id", items.AnyVersion)
 	for i, err := range []error{errCreate, errGet, errList, errUpdate, errDelete} {
 		if !errors.Is(err, items.ErrUnavailable) {
 			t.Errorf("call %d: %v, want ErrUnavailable", i, err)
 		}
-	}
-}
-
-func TestServicePublishFailureIsLoggedNotReturned(t *testing.T) {
-	var logs bytes.Buffer
-	pub := &recordingPublisher{err: errors.New("broker down")}
-	svc := items.NewService(items.NewMemoryRepository(), items.WithPublisher(pub),
-		items.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
-	item, err := svc.Create(context.Background(), items.Input{Name: "Widget", Price: 1})
-	if err != nil {
-		t.Fatalf("Create failed because publishing failed: %v", err)
-	}
-	if _, err := svc.Get(context.Background(), item.ID); err != nil {
-		t.Errorf("item not stored: %v", err)
-	}
-	if !strings.Contains(logs.String(), "broker down") || !strings.Contains(logs.String(), item.ID) {
-		t.Errorf("log %q does not record the failed event", logs.String())
 	}
 }

@@ -3,27 +3,35 @@ package kafka
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/goleak"
 
 	"gitlab.com/acme/billing/internal/breaker"
 	"gitlab.com/acme/billing/internal/config"
-	"gitlab.com/acme/billing/internal/items"
+	"gitlab.com/acme/billing/internal/outbox"
 )
+
+// TestMain fails the package when a test leaves a goroutine behind: every client a
+// Publisher or Consumer abandons must be closed by the time they are.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
 
 const topic = "test.items"
 
 // newCluster starts kfake, franz-go's in-process Kafka that speaks the real
-// protocol, with the events topic.
-func newCluster(t *testing.T) *kfake.Cluster {
+// protocol, with the events topic and its dead-letter topic.
+func newCluster(t testing.TB, opts ...kfake.Opt) *kfake.Cluster {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, topic))
+	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(2, topic, topic+".dlq")}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,10 +40,19 @@ func newCluster(t *testing.T) *kfake.Cluster {
 }
 
 func testConfig(brokers []string, set breaker.Settings) config.Kafka {
-	return config.Kafka{Brokers: brokers, Topic: topic, ConsumerGroup: "test-group", PublishTimeout: 2 * time.Second, Breaker: set}
+	return config.Kafka{
+		Brokers:              brokers,
+		Topic:                topic,
+		ConsumerGroup:        "test-group",
+		ConsumerMaxAttempts:  3,
+		ConsumerRetryBackoff: 10 * time.Millisecond,
+		DLQTopic:             topic + ".dlq",
+		PublishTimeout:       2 * time.Second,
+		Breaker:              set,
+	}
 }
 
-func newPublisher(t *testing.T, cfg config.Kafka) *Publisher {
+func newPublisher(t testing.TB, cfg config.Kafka) *Publisher {
 	t.Helper()
 	p, err := NewPublisher(cfg, breaker.New("kafka", cfg.Breaker), slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -45,166 +62,122 @@ func newPublisher(t *testing.T, cfg config.Kafka) *Publisher {
 	return p
 }
 
-func testEvent(id string) items.Event {
-	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	return items.Event{Type: items.EventCreated, Item: items.Item{ID: id, Name: "Widget", Price: 100, CreatedAt: now, UpdatedAt: now}, At: now}
+var eventSeq = struct {
+	sync.Mutex
+	n int
+}{}
+
+// testEvent is an event as the outbox writes it: a fresh UUID-shaped id, and the
+// item's JSON as data (null for a deletion).
+func testEvent(typ, itemID string, version int64) outbox.Event {
+	eventSeq.Lock()
+	eventSeq.n++
+	n := eventSeq.n
+	eventSeq.Unlock()
+	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	data := json.RawMessage("null")
+	if typ != "item.deleted" {
+		data, _ = json.Marshal(map[string]any{
+			"id": itemID, "name": "Widget", "price": 100 * version,
+			"created_at": at, "updated_at": at.Add(time.Duration(version) * time.Second),
+		})
+	}
+	return outbox.Event{
+		ID:      fmt.Sprintf("0190a1b2-c3d4-7e5f-8a9b-%012x", n),
+		Type:    typ,
+		Key:     itemID,
+		Version: version,
+		Time:    at.Add(time.Duration(version) * time.Second),
+		Data:    data,
+	}
 }
 
-func TestPublishSendsJSONKeyedByItemID(t *testing.T) {
-	cluster := newCluster(t)
-	p := newPublisher(t, testConfig(cluster.ListenAddrs(), breaker.Settings{Failures: 3, OpenTimeout: time.Second}))
-	ctx := context.Background()
-	if err := p.Check(ctx); err != nil {
-		t.Fatalf("Check with the cluster up: %v", err)
-	}
-	for _, id := range []string{"A1", "B2"} {
-		if err := p.Publish(ctx, testEvent(id)); err != nil {
-			t.Fatalf("Publish %s: %v", id, err)
-		}
-	}
+// readRecords consumes n records of topic from its start.
+func readRecords(t *testing.T, brokers []string, topic string, n int) []*kgo.Record {
+	t.Helper()
+	return consume(t, brokers, topic, func(got []*kgo.Record) bool { return len(got) >= n })
+}
 
-	reader, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.ConsumeTopics(topic),
+// readEvent consumes topic from its start until the event with the given id.
+func readEvent(t *testing.T, brokers []string, topic, id string) {
+	t.Helper()
+	consume(t, brokers, topic, func(got []*kgo.Record) bool {
+		for _, r := range got {
+			if v, _ := header(r, "event_id"); v == id {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// consume reads topic from its start until done says the records read so far are enough.
+func consume(t *testing.T, brokers []string, topic string, done func([]*kgo.Record) bool) []*kgo.Record {
+	t.Helper()
+	reader, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer reader.Close()
-	got := map[string]items.Event{}
-	deadline, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for len(got) < 2 {
-		fetches := reader.PollFetches(deadline)
-		if deadline.Err() != nil {
-			t.Fatalf("read %d of 2 events before the deadline", len(got))
+	var got []*kgo.Record
+	for !done(got) {
+		fetches := reader.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read %d records of %s before the deadline, not the ones expected", len(got), topic)
 		}
-		fetches.EachRecord(func(r *kgo.Record) {
-			var e items.Event
-			if err := json.Unmarshal(r.Value, &e); err != nil {
-				t.Errorf("record value %q is not an event: %v", r.Value, err)
+		got = append(got, fetches.Records()...)
+	}
+	return got
+}
+
+// header returns the value of the record header key, and whether it is there.
+func header(r *kgo.Record, key string) (string, bool) {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value), true
+		}
+	}
+	return "", false
+}
+
+// hungListener accepts connections and never answers: a broker that is hung or
+// behind a partition that drops packets. It returns its address.
+func hungListener(t *testing.T) (addr string, stop func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
 				return
 			}
-			if string(r.Key) != e.Item.ID {
-				t.Errorf("record key %q, want the item ID %q", r.Key, e.Item.ID)
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = ln.Close()
+			<-done
+			mu.Lock()
+			defer mu.Unlock()
+			for _, c := range conns {
+				_ = c.Close()
 			}
-			if len(r.Headers) != 1 || r.Headers[0].Key != "type" || string(r.Headers[0].Value) != string(items.EventCreated) {
-				t.Errorf("headers = %+v", r.Headers)
-			}
-			got[e.Item.ID] = e
 		})
 	}
-	if want := testEvent("A1"); got["A1"].Type != want.Type || got["A1"].Item != want.Item || !got["A1"].At.Equal(want.At) {
-		t.Errorf("event = %+v, want %+v", got["A1"], want)
-	}
-}
-
-// TestBrokerDownFailsFastAndOpensBreaker injects a failing dependency (a cluster
-// that has gone away): publishing fails within the timeout, the breaker opens,
-// and from then on a write does not wait for the broker at all.
-func TestBrokerDownFailsFastAndOpensBreaker(t *testing.T) {
-	cluster := newCluster(t)
-	cfg := testConfig(cluster.ListenAddrs(), breaker.Settings{Failures: 2, OpenTimeout: time.Hour})
-	cfg.PublishTimeout = 300 * time.Millisecond
-	p := newPublisher(t, cfg)
-	cluster.Close()
-
-	ctx := context.Background()
-	for i := range 2 {
-		start := time.Now()
-		if err := p.Publish(ctx, testEvent("X")); err == nil {
-			t.Fatalf("Publish %d with the cluster gone succeeded", i+1)
-		}
-		if elapsed := time.Since(start); elapsed > 2*time.Second {
-			t.Errorf("Publish %d took %s, want it bounded by the 300ms publish timeout", i+1, elapsed)
-		}
-	}
-	start := time.Now()
-	if err := p.Publish(ctx, testEvent("X")); !errors.Is(err, breaker.ErrOpen) {
-		t.Fatalf("Publish with the breaker open = %v, want ErrOpen", err)
-	}
-	if elapsed := time.Since(start); elapsed > 50*time.Millisecond {
-		t.Errorf("Publish with the breaker open took %s, want immediate", elapsed)
-	}
-	if err := p.Check(ctx); err == nil || err.Error() != "circuit breaker open" {
-		t.Errorf("Check = %v, want \"circuit breaker open\"", err)
-	}
-}
-
-func TestServiceWritesAreNotFailedByTheBroker(t *testing.T) {
-	cfg := testConfig([]string{"127.0.0.1:1"}, breaker.Settings{Failures: 1, OpenTimeout: time.Hour})
-	cfg.PublishTimeout = 200 * time.Millisecond
-	p := newPublisher(t, cfg)
-	svc := items.NewService(items.NewMemoryRepository(), items.WithPublisher(p))
-	start := time.Now()
-	for range 3 {
-		if _, err := svc.Create(context.Background(), items.Input{Name: "Widget", Price: 1}); err != nil {
-			t.Fatalf("Create with no broker: %v", err)
-		}
-	}
-	if elapsed := time.Since(start); elapsed > 2*time.Second {
-		t.Errorf("3 creates took %s with the broker away, want about one publish timeout", elapsed)
-	}
-}
-
-func TestConsumerHandlesEventsAndStopsGracefully(t *testing.T) {
-	cluster := newCluster(t)
-	cfg := testConfig(cluster.ListenAddrs(), breaker.Settings{Failures: 3, OpenTimeout: time.Second})
-	p := newPublisher(t, cfg)
-
-	var mu sync.Mutex
-	var seen []string
-	received := make(chan struct{}, 10)
-	consumer, err := NewConsumer(cfg, slog.New(slog.DiscardHandler), func(_ context.Context, e items.Event) error {
-		mu.Lock()
-		seen = append(seen, e.Item.ID)
-		mu.Unlock()
-		received <- struct{}{}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() { defer close(stopped); consumer.Run(ctx) }()
-
-	for _, id := range []string{"C1", "C2"} {
-		if err := p.Publish(context.Background(), testEvent(id)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for range 2 {
-		select {
-		case <-received:
-		case <-time.After(15 * time.Second):
-			t.Fatal("the consumer did not receive the events")
-		}
-	}
-	cancel()
-	select {
-	case <-stopped:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the consumer did not stop after its context was cancelled")
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(seen) != 2 {
-		t.Errorf("handled %v, want C1 and C2", seen)
-	}
-}
-
-func TestConsumerStopsWithBrokersAway(t *testing.T) {
-	consumer, err := NewConsumer(testConfig([]string{"127.0.0.1:1"}, breaker.Settings{}), slog.New(slog.DiscardHandler), LogEvents(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() { defer close(stopped); consumer.Run(ctx) }()
-	time.Sleep(100 * time.Millisecond)
-	cancel()
-	select {
-	case <-stopped:
-	case <-time.After(stopTimeout + 5*time.Second):
-		t.Fatal("the consumer did not stop with the brokers away")
-	}
+	t.Cleanup(stop)
+	return ln.Addr().String(), stop
 }

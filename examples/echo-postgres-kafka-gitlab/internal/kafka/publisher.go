@@ -1,12 +1,13 @@
-// Package kafka publishes item events to Kafka (franz-go) and holds a consumer
-// skeleton for the same topic.
+// Package kafka publishes the service's events to Kafka (franz-go) and holds a
+// consumer skeleton for the same topic.
 //
-// Events are JSON, keyed by item ID, so all events of one item land in one
-// partition and are consumed in order. The franz-go client connects lazily: the
-// service starts and serves with the brokers away, reports not-ready for kafka,
-// and a write never waits longer than KAFKA_PUBLISH_TIMEOUT for its event — once
-// the breaker is open, not at all. A lost event is logged; where every event must
-// arrive, use a transactional outbox instead.
+// Nothing on a request path waits for Kafka: writes store their events in the
+// outbox, and the outbox's relay sends them here in batches. A batch is bounded by
+// its context and KAFKA_PUBLISH_TIMEOUT even when a broker accepts connections and
+// never answers, a timed-out batch counts as a failure of the circuit breaker, and
+// the relay sends it again later. Records are keyed by item ID, so all events of
+// one item land in one partition in order; the wire format is documented in
+// api/asyncapi.yaml.
 package kafka
 
 import (
@@ -21,68 +22,96 @@ import (
 
 	"gitlab.com/acme/billing/internal/breaker"
 	"gitlab.com/acme/billing/internal/config"
-	"gitlab.com/acme/billing/internal/items"
+	"gitlab.com/acme/billing/internal/outbox"
 )
 
-// Publisher sends item events to the configured topic. It implements items.Publisher.
+// Record headers of every event. The values repeat envelope fields so that
+// consumers can route and deduplicate without decoding the value.
+const (
+	headerEventID     = "event_id"
+	headerEventType   = "event_type"
+	headerContentType = "content-type"
+	headerTraceparent = "traceparent"
+)
+
+// Publisher sends events to the configured topic. It implements outbox.Sender.
 type Publisher struct {
-	client  *kgo.Client
-	breaker *breaker.Breaker
-	logger  *slog.Logger
-	topic   string
-	timeout time.Duration
+	producer *producer
+	breaker  *breaker.Breaker
+	logger   *slog.Logger
+	topic    string
+	timeout  time.Duration
 }
 
-var _ items.Publisher = (*Publisher)(nil)
+var _ outbox.Sender = (*Publisher)(nil)
 
 // NewPublisher configures a producer client; it does not contact the brokers.
+// opts are appended to the client's options (tests use them).
 func NewPublisher(cfg config.Kafka, b *breaker.Breaker, logger *slog.Logger, opts ...kgo.Opt) (*Publisher, error) {
-	client, err := kgo.NewClient(append([]kgo.Opt{
-		kgo.SeedBrokers(cfg.Brokers...),
-		kgo.DefaultProduceTopic(cfg.Topic),
-		// Ask for the topic to be created if the cluster allows it; a cluster that
-		// does not needs it created beforehand.
-		kgo.AllowAutoTopicCreation(),
-		// Publish's context fails a record that has not been sent in time; this fails
-		// one that was sent but not acknowledged (franz-go allows no less than 1s).
-		kgo.RecordDeliveryTimeout(max(cfg.PublishTimeout, time.Second)),
-		kgo.DialTimeout(min(cfg.PublishTimeout, 10*time.Second)),
-	}, opts...)...)
+	prod, err := newProducer(append(clientOpts(cfg), opts...))
 	if err != nil {
 		return nil, fmt.Errorf("kafka producer: %w", err)
 	}
-	return &Publisher{client: client, breaker: b, logger: logger, topic: cfg.Topic, timeout: cfg.PublishTimeout}, nil
+	return &Publisher{producer: prod, breaker: b, logger: logger, topic: cfg.Topic, timeout: cfg.PublishTimeout}, nil
 }
 
-// Publish sends e and waits for the brokers to acknowledge it, at most the publish
-// timeout. While the breaker is open it fails at once.
-func (p *Publisher) Publish(ctx context.Context, e items.Event) error {
-	value, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("encode event: %w", err)
+// clientOpts are the options of every client the package creates.
+func clientOpts(cfg config.Kafka) []kgo.Opt {
+	return []kgo.Opt{
+		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.DefaultProduceTopic(cfg.Topic),
+		// Ask for topics to be created if the cluster allows it; a cluster that does
+		// not needs the topic and its dead-letter topic created beforehand.
+		kgo.AllowAutoTopicCreation(),
+		kgo.DialTimeout(min(cfg.PublishTimeout, 10*time.Second)),
 	}
-	rec := &kgo.Record{
-		Key:   []byte(e.Item.ID),
-		Value: value,
-		Headers: []kgo.RecordHeader{
-			{Key: "type", Value: []byte(e.Type)},
-		},
+}
+
+// Send publishes batch in order and waits until the brokers acknowledged all of
+// it, at most until ctx's deadline or the publish timeout, whichever comes first.
+// While the breaker is open it fails at once.
+func (p *Publisher) Send(ctx context.Context, batch []outbox.Event) error {
+	if len(batch) == 0 {
+		return nil
 	}
-	// The write this event announces has happened: a client hanging up now must not
-	// cancel the event, only the timeout bounds it.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout)
+	records := make([]*kgo.Record, len(batch))
+	for i, e := range batch {
+		r, err := record(e)
+		if err != nil {
+			return err
+		}
+		records[i] = r
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	err = p.breaker.Do(func() error { return p.client.ProduceSync(ctx, rec).FirstErr() })
-	if err != nil {
-		return fmt.Errorf("kafka: publish %s to %s: %w", e.Type, p.topic, err)
+	if err := p.breaker.Do(func() error { return p.producer.produce(ctx, records) }); err != nil {
+		return fmt.Errorf("kafka: send %d events to %s: %w", len(batch), p.topic, err)
 	}
 	return nil
+}
+
+// record encodes e as the API documents it: key the item ID, value the JSON
+// envelope, the id and type repeated as headers.
+func record(e outbox.Event) (*kgo.Record, error) {
+	value, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: encode event %s: %w", e.ID, err)
+	}
+	headers := []kgo.RecordHeader{
+		{Key: headerEventID, Value: []byte(e.ID)},
+		{Key: headerEventType, Value: []byte(e.Type)},
+		{Key: headerContentType, Value: []byte("application/json")},
+	}
+	if e.Traceparent != "" {
+		headers = append(headers, kgo.RecordHeader{Key: headerTraceparent, Value: []byte(e.Traceparent)})
+	}
+	return &kgo.Record{Key: []byte(e.Key), Value: value, Headers: headers}, nil
 }
 
 // Check is the readiness check: a broker answers a metadata request, through the
 // breaker so that a check after the open timeout is the trial that closes it again.
 func (p *Publisher) Check(ctx context.Context) error {
-	err := p.breaker.Do(func() error { return p.client.Ping(ctx) })
+	err := p.breaker.Do(func() error { return p.producer.ping(ctx) })
 	switch {
 	case err == nil:
 		return nil
@@ -96,5 +125,6 @@ func (p *Publisher) Check(ctx context.Context) error {
 	}
 }
 
-// Close flushes nothing (every Publish waits for its record) and closes the client.
-func (p *Publisher) Close() { p.client.Close() }
+// Close closes the client; a Send still waiting fails at once. Every Send waits for
+// its records, so there is nothing to flush.
+func (p *Publisher) Close() { p.producer.close() }

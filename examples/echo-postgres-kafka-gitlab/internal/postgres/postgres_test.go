@@ -153,12 +153,12 @@ func TestItemRepository(t *testing.T) {
 	evil := `Robert'); DROP TABLE items; -- ✓`
 	for i, name := range []string{"Widget", evil, "Gadget", "Gizmo", "Doohickey"} {
 		item := items.Item{ID: fmt.Sprintf("ID%02d", i), Name: name, Price: int64(100 * i), CreatedAt: now, UpdatedAt: now}
-		if err := repo.Create(ctx, item); err != nil {
+		if _, _, err := repo.Create(ctx, item, items.Idempotency{}); err != nil {
 			t.Fatalf("Create %d: %v", i, err)
 		}
 	}
 	got, err := repo.Get(ctx, "ID01")
-	if err != nil || got.Name != evil || got.Price != 100 || !got.CreatedAt.Equal(now) || got.CreatedAt.Location() != time.UTC {
+	if err != nil || got.Name != evil || got.Price != 100 || !got.CreatedAt.Equal(now) || got.CreatedAt.Location() != time.UTC || got.Version != 1 {
 		t.Fatalf("Get = %+v, %v", got, err)
 	}
 	if _, err := repo.Get(ctx, "nope"); !errors.Is(err, items.ErrNotFound) {
@@ -175,17 +175,17 @@ func TestItemRepository(t *testing.T) {
 	}
 
 	later := now.Add(time.Minute)
-	updated, err := repo.Update(ctx, items.Item{ID: "ID00", Name: "Widget 2", Price: 5, UpdatedAt: later})
-	if err != nil || updated.Name != "Widget 2" || updated.Price != 5 || !updated.UpdatedAt.Equal(later) || !updated.CreatedAt.Equal(now) {
+	updated, err := repo.Update(ctx, items.Item{ID: "ID00", Name: "Widget 2", Price: 5, UpdatedAt: later}, items.AnyVersion)
+	if err != nil || updated.Name != "Widget 2" || updated.Price != 5 || !updated.UpdatedAt.Equal(later) || !updated.CreatedAt.Equal(now) || updated.Version != 2 {
 		t.Fatalf("Update = %+v, %v", updated, err)
 	}
-	if _, err := repo.Update(ctx, items.Item{ID: "nope", Name: "x", UpdatedAt: later}); !errors.Is(err, items.ErrNotFound) {
+	if _, err := repo.Update(ctx, items.Item{ID: "nope", Name: "x", UpdatedAt: later}, items.AnyVersion); !errors.Is(err, items.ErrNotFound) {
 		t.Errorf("Update of a missing id = %v, want ErrNotFound", err)
 	}
-	if err := repo.Delete(ctx, "ID00"); err != nil {
+	if err := repo.Delete(ctx, "ID00", items.AnyVersion); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
-	if err := repo.Delete(ctx, "ID00"); !errors.Is(err, items.ErrNotFound) {
+	if err := repo.Delete(ctx, "ID00", items.AnyVersion); !errors.Is(err, items.ErrNotFound) {
 		t.Errorf("second Delete = %v, want ErrNotFound", err)
 	}
 	if all, _ := repo.List(ctx, "", 100); len(all) != 4 {
@@ -201,11 +201,11 @@ func TestRejectedStatementIsNotAnOutage(t *testing.T) {
 	}
 	repo := db.Items()
 	item := items.Item{ID: "dup", Name: "x", CreatedAt: time.Now(), UpdatedAt: time.Now()}
-	if err := repo.Create(ctx, item); err != nil {
+	if _, _, err := repo.Create(ctx, item, items.Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
 	for range 10 {
-		err := repo.Create(ctx, item) // unique violation: the database is fine
+		_, _, err := repo.Create(ctx, item, items.Idempotency{}) // unique violation: the database is fine
 		if err == nil || errors.Is(err, items.ErrUnavailable) {
 			t.Fatalf("duplicate Create = %v, want a plain error (500), not ErrUnavailable", err)
 		}
@@ -246,7 +246,7 @@ func TestUnreachableDatabaseOpensBreaker(t *testing.T) {
 		t.Fatalf("breaker %s after 2 failures, want open", s)
 	}
 	start := time.Now()
-	err := repo.Create(ctx, items.Item{ID: "x", Name: "x"})
+	_, _, err := repo.Create(ctx, items.Item{ID: "x", Name: "x"}, items.Idempotency{})
 	if !errors.Is(err, items.ErrUnavailable) || !errors.Is(err, breaker.ErrOpen) {
 		t.Fatalf("call with the breaker open = %v, want ErrUnavailable and ErrOpen", err)
 	}
@@ -292,7 +292,7 @@ func TestMigrateInBackgroundApplies(t *testing.T) {
 	if !db.Migrated() {
 		t.Fatal("Migrated() = false after MigrateInBackground finished")
 	}
-	if err := db.Items().Create(context.Background(), items.Item{ID: "a", Name: "a", CreatedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
+	if _, _, err := db.Items().Create(context.Background(), items.Item{ID: "a", Name: "a", CreatedAt: time.Now(), UpdatedAt: time.Now()}, items.Idempotency{}); err != nil {
 		t.Errorf("Create after background migrations: %v", err)
 	}
 }

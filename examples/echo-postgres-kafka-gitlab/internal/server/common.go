@@ -173,6 +173,12 @@ func problemFor(err error) problem.Problem {
 		return problem.New(http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body must not exceed %d bytes", maxErr.Limit))
 	case errors.Is(err, items.ErrNotFound):
 		return problem.New(http.StatusNotFound, "item not found")
+	case errors.Is(err, items.ErrVersionMismatch):
+		return problem.New(http.StatusPreconditionFailed, "the item has changed since the version in If-Match: GET it for its current ETag and retry")
+	case errors.Is(err, items.ErrIdempotencyKeyReused):
+		return problem.New(http.StatusUnprocessableEntity, "this Idempotency-Key was already used with a different request body")
+	case errors.Is(err, items.ErrIdempotencyKeyInFlight):
+		return problem.New(http.StatusConflict, "a request with this Idempotency-Key is still being processed: retry later")
 	case errors.Is(err, items.ErrUnavailable):
 		return problem.New(http.StatusServiceUnavailable, "a dependency is unavailable, retry later")
 	case errors.Is(err, context.DeadlineExceeded):

@@ -89,8 +89,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	checks.Register("redis", rdb.Check, health.WithState(cacheBreaker.State))
 	m.RegisterBreaker(cacheBreaker.Name(), cacheBreaker.StateValue)
 
-	svcOpts := []items.ServiceOption{items.WithLogger(logger)}
-	svc := items.NewService(repo, svcOpts...)
+	svc := items.NewService(repo, items.WithIdempotencyTTL(cfg.IdempotencyTTL))
 
 	srv := &http.Server{
 		Handler: server.New(server.Deps{

@@ -54,6 +54,10 @@ type Config struct {
 	// RateLimitBurst is how many requests a client IP may send at once above the sustained rate.
 	RateLimitBurst int
 
+	// IdempotencyTTL is how long the Idempotency-Key of a create is remembered: a retry
+	// within it gets the first answer again.
+	IdempotencyTTL time.Duration
+
 	// Redis configures the cache.
 	Redis Redis
 }
@@ -113,6 +117,8 @@ func Load(getenv func(string) string) (Config, error) {
 
 		RateLimitRPS:   l.float("RATE_LIMIT_RPS", 100, 0, maxRate),
 		RateLimitBurst: l.int("RATE_LIMIT_BURST", 200, 0, maxBurst),
+
+		IdempotencyTTL: l.duration("IDEMPOTENCY_TTL", 24*time.Hour, time.Minute, 30*24*time.Hour),
 
 		Redis: Redis{
 			URL:       l.url("REDIS_URL", "redis", "rediss"),

@@ -59,6 +59,7 @@ func TestLoadDefaults(t *testing.T) {
 		BodyLimitBytes:        1 << 20,
 		RateLimitRPS:          100,
 		RateLimitBurst:        200,
+		IdempotencyTTL:        24 * time.Hour,
 	})
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", cfg, want)
@@ -82,6 +83,7 @@ func TestLoadOverrides(t *testing.T) {
 		"BODY_LIMIT_BYTES":         "2048",
 		"RATE_LIMIT_RPS":           "0.5",
 		"RATE_LIMIT_BURST":         "3",
+		"IDEMPOTENCY_TTL":          "1h",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -98,6 +100,7 @@ func TestLoadOverrides(t *testing.T) {
 		BodyLimitBytes:        2048,
 		RateLimitRPS:          0.5,
 		RateLimitBurst:        3,
+		IdempotencyTTL:        time.Hour,
 	})
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("overrides:\n got %+v\nwant %+v", cfg, want)
@@ -163,6 +166,7 @@ func TestLoadValidationErrors(t *testing.T) {
 		{"RATE_LIMIT_RPS", "NaN", "RATE_LIMIT_RPS must be a number between 0 and 1e+06"},
 		{"RATE_LIMIT_BURST", "1.5", "RATE_LIMIT_BURST must be an integer between 0 and 1000000"},
 		{"RATE_LIMIT_BURST", "0", "RATE_LIMIT_BURST must be between 1 and 1000000 when RATE_LIMIT_RPS is above 0"},
+		{"IDEMPOTENCY_TTL", "1s", "IDEMPOTENCY_TTL must be a duration between 1m0s and 720h0m0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {

@@ -5,6 +5,7 @@
 package items
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -21,6 +22,24 @@ type Item struct {
 	Price     int64     `json:"price"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Version is 1 when the item is created and grows by one with every change. The
+	// HTTP layer sends it as the ETag, and a client sends it back in If-Match to change
+	// the item only if nobody else has changed it since.
+	Version int64 `json:"version"`
+}
+
+// AnyVersion is the expected version of an update or delete that applies the
+// change whatever the stored version is.
+const AnyVersion int64 = 0
+
+// Idempotency makes a create safe to retry: the client's Idempotency-Key and the
+// SHA-256 of the request body. The first create with a key stores the key with the
+// item; a retry with the same key and body gets that item again instead of a new
+// one, until the key expires after TTL.
+type Idempotency struct {
+	Key         string
+	Fingerprint [sha256.Size]byte
+	TTL         time.Duration // set by the Service
 }
 
 // Input is what a client may set on an item, on create and on update.
@@ -42,6 +61,15 @@ var (
 	// returned fast instead of waiting on the dependency, and answered with 503 so
 	// clients retry later.
 	ErrUnavailable = errors.New("item storage unavailable")
+	// ErrVersionMismatch means an update or delete expected a version of the item
+	// other than the stored one: someone changed it since the client read it.
+	ErrVersionMismatch = errors.New("item version does not match")
+	// ErrIdempotencyKeyReused means a create came with an idempotency key that an
+	// earlier create with a different body used.
+	ErrIdempotencyKeyReused = errors.New("idempotency key already used for a different request")
+	// ErrIdempotencyKeyInFlight means a create with the same idempotency key is still
+	// being processed; the client retries later and then gets its result.
+	ErrIdempotencyKeyInFlight = errors.New("a request with this idempotency key is still in progress")
 )
 
 // FieldError is one problem with one input field.

@@ -126,8 +126,8 @@ func newSpecChecker(t *testing.T, s *testServer) *specChecker {
 
 // check sends method path (with body as application/json when not empty), wants the
 // status, and validates the response against the document. validRequest says whether
-// the request itself must also conform.
-func (c *specChecker) check(method, path, contentType, body string, status int, validRequest bool) *httptest.ResponseRecorder {
+// the request itself must also conform. Extra request headers come in name, value pairs.
+func (c *specChecker) check(method, path, contentType, body string, status int, validRequest bool, headers ...string) *httptest.ResponseRecorder {
 	c.t.Helper()
 	var r io.Reader
 	if body != "" {
@@ -137,6 +137,9 @@ func (c *specChecker) check(method, path, contentType, body string, status int, 
 	req := httptest.NewRequest(method, "http://localhost:8080"+path, r)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
 	}
 	route, params, err := c.router.FindRoute(req)
 	if err != nil {
@@ -174,11 +177,16 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	c.check(http.MethodGet, "/readyz", "", "", http.StatusOK, true)
 	c.check(http.MethodGet, "/metrics", "", "", http.StatusOK, true)
 
-	created := c.check(http.MethodPost, "/v1/items", jsonType, `{"name":"Widget","price":1999}`, http.StatusCreated, true)
+	created := c.check(http.MethodPost, "/v1/items", jsonType, `{"name":"Widget","price":1999}`, http.StatusCreated, true, "Idempotency-Key", "k1")
 	item := decode[itemJSON](t, created)
+	c.check(http.MethodPost, "/v1/items", jsonType, `{"name":"Widget","price":1999}`, http.StatusCreated, true, "Idempotency-Key", "k1")
 	c.check(http.MethodPost, "/v1/items", jsonType, `{"name":"Gadget","price":0}`, http.StatusCreated, true)
 	c.check(http.MethodGet, "/v1/items/"+item.ID, "", "", http.StatusOK, true)
-	c.check(http.MethodPut, "/v1/items/"+item.ID, jsonType, `{"name":"Widget 2","price":2999}`, http.StatusOK, true)
+	c.check(http.MethodGet, "/v1/items/"+item.ID, "", "", http.StatusNotModified, true, "If-None-Match", `"1"`)
+	c.check(http.MethodPut, "/v1/items/"+item.ID, jsonType, `{"name":"Widget 2","price":2999}`, http.StatusOK, true, "If-Match", `"1"`)
+	c.check(http.MethodPut, "/v1/items/"+item.ID, jsonType, `{"name":"Widget 3","price":2999}`, http.StatusPreconditionFailed, true, "If-Match", `"1"`)
+	c.check(http.MethodDelete, "/v1/items/"+item.ID, "", "", http.StatusPreconditionFailed, true, "If-Match", `"1"`)
+	c.check(http.MethodPost, "/v1/items", jsonType, `{"name":"Other","price":1}`, http.StatusUnprocessableEntity, true, "Idempotency-Key", "k1")
 	page := c.check(http.MethodGet, "/v1/items?limit=1", "", "", http.StatusOK, true)
 	if next := decode[struct{ Next string }](t, page).Next; next == "" {
 		t.Error("list with limit=1 of 2 items: no next cursor")

@@ -135,6 +135,7 @@ type itemJSON struct {
 	Price     int64     `json:"price"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	Version   int64     `json:"version"`
 }
 
 type problemJSON struct {
@@ -197,7 +198,7 @@ func TestItemsCRUD(t *testing.T) {
 		t.Errorf("create: Content-Type = %q", ct)
 	}
 	created := decode[itemJSON](t, rec)
-	if created.ID == "" || created.Name != "Widget" || created.Price != 1999 || created.CreatedAt.IsZero() || !created.UpdatedAt.Equal(created.CreatedAt) {
+	if created.ID == "" || created.Name != "Widget" || created.Price != 1999 || created.CreatedAt.IsZero() || !created.UpdatedAt.Equal(created.CreatedAt) || created.Version != 1 {
 		t.Fatalf("create: item = %+v", created)
 	}
 	if loc := rec.Header().Get("Location"); loc != "/v1/items/"+created.ID {
@@ -205,7 +206,7 @@ func TestItemsCRUD(t *testing.T) {
 	}
 	var raw map[string]any
 	_ = json.Unmarshal(rec.Body.Bytes(), &raw)
-	for _, k := range []string{"id", "name", "price", "created_at", "updated_at"} {
+	for _, k := range []string{"id", "name", "price", "created_at", "updated_at", "version"} {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("create: body lacks %q: %s", k, rec.Body.String())
 		}
@@ -221,7 +222,7 @@ func TestItemsCRUD(t *testing.T) {
 		t.Fatalf("update: %d %s", rec.Code, rec.Body.String())
 	}
 	updated := decode[itemJSON](t, rec)
-	if updated.ID != created.ID || updated.Name != "Gadget" || updated.Price != 0 || !updated.CreatedAt.Equal(created.CreatedAt) || updated.UpdatedAt.Before(created.UpdatedAt) {
+	if updated.ID != created.ID || updated.Name != "Gadget" || updated.Price != 0 || !updated.CreatedAt.Equal(created.CreatedAt) || updated.UpdatedAt.Before(created.UpdatedAt) || updated.Version != 2 {
 		t.Errorf("update: item = %+v", updated)
 	}
 
@@ -249,6 +250,108 @@ func TestItemsCRUD(t *testing.T) {
 	if rec.Code != http.StatusOK || strings.TrimSpace(rec.Body.String()) != `{"items":[]}` {
 		t.Errorf("empty list: %d %s, want {\"items\":[]}", rec.Code, rec.Body.String())
 	}
+}
+
+func TestConditionalRequests(t *testing.T) {
+	s := newServer(t, slog.LevelInfo)
+	rec := s.do(t, http.MethodPost, "/v1/items", `{"name":"Widget","price":1}`)
+	if rec.Code != http.StatusCreated || rec.Header().Get("ETag") != `"1"` {
+		t.Fatalf("create: %d, ETag %q; want 201 and \"1\"", rec.Code, rec.Header().Get("ETag"))
+	}
+	path := "/v1/items/" + decode[itemJSON](t, rec).ID
+
+	rec = s.do(t, http.MethodGet, path, "")
+	if rec.Code != http.StatusOK || rec.Header().Get("ETag") != `"1"` {
+		t.Fatalf("get: %d, ETag %q", rec.Code, rec.Header().Get("ETag"))
+	}
+	for _, inm := range []string{`"1"`, `W/"1"`, `"7", "1"`, `*`} {
+		rec = s.do(t, http.MethodGet, path, "", "If-None-Match", inm)
+		if rec.Code != http.StatusNotModified || rec.Body.Len() != 0 || rec.Header().Get("ETag") != `"1"` {
+			t.Errorf("get with If-None-Match %s: %d %q, ETag %q; want 304, no body, the ETag", inm, rec.Code, rec.Body.String(), rec.Header().Get("ETag"))
+		}
+	}
+	if rec = s.do(t, http.MethodGet, path, "", "If-None-Match", `"2"`); rec.Code != http.StatusOK {
+		t.Errorf("get with a non-matching If-None-Match: %d, want 200", rec.Code)
+	}
+
+	rec = s.do(t, http.MethodPut, path, `{"name":"Gadget","price":2}`, "If-Match", `"1"`)
+	if rec.Code != http.StatusOK || rec.Header().Get("ETag") != `"2"` || decode[itemJSON](t, rec).Version != 2 {
+		t.Fatalf("put with the current If-Match: %d %s, ETag %q; want 200 at version 2", rec.Code, rec.Body.String(), rec.Header().Get("ETag"))
+	}
+	// A client that read version 1 and writes after someone else did loses, visibly.
+	for _, im := range []string{`"1"`, `W/"2"`, `"abc"`} {
+		p := expectProblem(t, s.do(t, http.MethodPut, path, `{"name":"Stale","price":3}`, "If-Match", im), http.StatusPreconditionFailed)
+		if !strings.Contains(p.Detail, "ETag") {
+			t.Errorf("412 detail %q does not say how to recover", p.Detail)
+		}
+	}
+	expectProblem(t, s.do(t, http.MethodDelete, path, "", "If-Match", `"1"`), http.StatusPreconditionFailed)
+	expectProblem(t, s.do(t, http.MethodPut, path, `{"name":"x","price":3}`, "If-Match", `"1", "2"`), http.StatusBadRequest)
+	if got := decode[itemJSON](t, s.do(t, http.MethodGet, path, "")); got.Name != "Gadget" || got.Version != 2 {
+		t.Errorf("after refused writes the item is %+v, want Gadget at version 2", got)
+	}
+	if rec = s.do(t, http.MethodPut, path, `{"name":"Any","price":3}`, "If-Match", `*`); rec.Code != http.StatusOK {
+		t.Errorf("put with If-Match *: %d", rec.Code)
+	}
+	if rec = s.do(t, http.MethodDelete, path, "", "If-Match", `"3"`); rec.Code != http.StatusNoContent {
+		t.Errorf("delete with the current If-Match: %d %s", rec.Code, rec.Body.String())
+	}
+	expectProblem(t, s.do(t, http.MethodPut, path, `{"name":"x","price":3}`, "If-Match", `"3"`), http.StatusNotFound)
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	s := newServer(t, slog.LevelInfo)
+	body := `{"name":"Widget","price":1}`
+	first := s.do(t, http.MethodPost, "/v1/items", body, "Idempotency-Key", "order-42")
+	if first.Code != http.StatusCreated || first.Header().Get("Idempotent-Replayed") != "" {
+		t.Fatalf("first create: %d, Idempotent-Replayed %q", first.Code, first.Header().Get("Idempotent-Replayed"))
+	}
+	created := decode[itemJSON](t, first)
+
+	again := s.do(t, http.MethodPost, "/v1/items", body, "Idempotency-Key", "order-42")
+	if again.Code != http.StatusCreated || again.Header().Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retry: %d, Idempotent-Replayed %q; want 201 and true", again.Code, again.Header().Get("Idempotent-Replayed"))
+	}
+	if got := decode[itemJSON](t, again); got != created || again.Header().Get("Location") != first.Header().Get("Location") || again.Header().Get("ETag") != first.Header().Get("ETag") {
+		t.Errorf("retry answered %+v (Location %q), want the first answer %+v", got, again.Header().Get("Location"), created)
+	}
+
+	p := expectProblem(t, s.do(t, http.MethodPost, "/v1/items", `{"name":"Widget","price":2}`, "Idempotency-Key", "order-42"), http.StatusUnprocessableEntity)
+	if !strings.Contains(p.Detail, "Idempotency-Key") {
+		t.Errorf("422 detail = %q", p.Detail)
+	}
+	// The body as sent is the request: the same values formatted differently are another request.
+	expectProblem(t, s.do(t, http.MethodPost, "/v1/items", `{"price":1,"name":"Widget"}`, "Idempotency-Key", "order-42"), http.StatusUnprocessableEntity)
+
+	other := s.do(t, http.MethodPost, "/v1/items", body, "Idempotency-Key", "order-43")
+	if other.Code != http.StatusCreated || decode[itemJSON](t, other).ID == created.ID {
+		t.Errorf("another key: %d %s, want a new item", other.Code, other.Body.String())
+	}
+	noKey := s.do(t, http.MethodPost, "/v1/items", body)
+	if noKey.Code != http.StatusCreated || decode[itemJSON](t, noKey).ID == created.ID {
+		t.Errorf("no key: %d, want a new item", noKey.Code)
+	}
+	for _, bad := range []string{strings.Repeat("k", 256), "tab\tkey", "é"} {
+		expectProblem(t, s.do(t, http.MethodPost, "/v1/items", body, "Idempotency-Key", bad), http.StatusBadRequest)
+	}
+	list := decode[struct {
+		Items []itemJSON `json:"items"`
+	}](t, s.do(t, http.MethodGet, "/v1/items", ""))
+	if len(list.Items) != 3 {
+		t.Errorf("%d items stored, want 3 (the retries created none)", len(list.Items))
+	}
+}
+
+// conflictRepo answers creates with the in-flight conflict of a concurrent request.
+type conflictRepo struct{ items.Repository }
+
+func (conflictRepo) Create(context.Context, items.Item, items.Idempotency) (items.Item, bool, error) {
+	return items.Item{}, false, items.ErrIdempotencyKeyInFlight
+}
+
+func TestIdempotencyKeyInFlightIs409(t *testing.T) {
+	s := newServer(t, slog.LevelInfo, withRepo(conflictRepo{items.NewMemoryRepository()}))
+	expectProblem(t, s.do(t, http.MethodPost, "/v1/items", `{"name":"Widget","price":1}`, "Idempotency-Key", "k"), http.StatusConflict)
 }
 
 func TestCreateRejectsBadInput(t *testing.T) {
@@ -400,17 +503,19 @@ type stubRepo struct {
 	fn func(ctx context.Context) error
 }
 
-func (r stubRepo) Create(ctx context.Context, _ items.Item) error { return r.fn(ctx) }
+func (r stubRepo) Create(ctx context.Context, _ items.Item, _ items.Idempotency) (items.Item, bool, error) {
+	return items.Item{}, false, r.fn(ctx)
+}
 func (r stubRepo) Get(ctx context.Context, _ string) (items.Item, error) {
 	return items.Item{}, r.fn(ctx)
 }
 func (r stubRepo) List(ctx context.Context, _ string, _ int) ([]items.Item, error) {
 	return nil, r.fn(ctx)
 }
-func (r stubRepo) Update(ctx context.Context, _ items.Item) (items.Item, error) {
+func (r stubRepo) Update(ctx context.Context, _ items.Item, _ int64) (items.Item, error) {
 	return items.Item{}, r.fn(ctx)
 }
-func (r stubRepo) Delete(ctx context.Context, _ string) error { return r.fn(ctx) }
+func (r stubRepo) Delete(ctx context.Context, _ string, _ int64) error { return r.fn(ctx) }
 
 func TestUnavailableDependencyIs503(t *testing.T) {
 	s := newServer(t, slog.LevelInfo, withRepo(stubRepo{fn: func(context.Context) error {

@@ -5,7 +5,9 @@
 // SHUTDOWN_DELAY the service keeps serving while /readyz fails and every response
 // closes its connection, so load balancers and keep-alive clients move away; then the
 // server stops accepting connections, finishes in-flight requests within
-// SHUTDOWN_TIMEOUT, and only then are clients of external dependencies closed.
+// SHUTDOWN_TIMEOUT, and only then are clients of external dependencies closed
+// (the outbox relay first makes a last attempt to publish what is pending, bounded
+// by KAFKA_PUBLISH_TIMEOUT).
 //
 // With -healthcheck it instead probes a running instance (GET /healthz on
 // 127.0.0.1:$PORT) and exits 0 when it is alive, 1 otherwise: the container image's
@@ -32,6 +34,7 @@ import (
 	"github.com/acme/orders-api/internal/items"
 	"github.com/acme/orders-api/internal/kafka"
 	"github.com/acme/orders-api/internal/metrics"
+	"github.com/acme/orders-api/internal/outbox"
 	"github.com/acme/orders-api/internal/postgres"
 	"github.com/acme/orders-api/internal/server"
 )
@@ -85,13 +88,52 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	}
 	defer db.Close()
 	// Migrations are retried in the background until the database is reachable;
-	// meanwhile the repository answers 503 and /readyz says why.
+	// meanwhile the repository answers 503 and /readyz says why. Expired
+	// idempotency keys are pruned in the background too.
 	migrateCtx, stopMigrations := context.WithCancel(ctx)
 	migrated := db.MigrateInBackground(migrateCtx)
-	defer func() { stopMigrations(); <-migrated }()
+	pruned := db.PruneInBackground(migrateCtx)
+	defer func() { stopMigrations(); <-migrated; <-pruned }()
 	checks.Register("postgres", db.Check, health.WithState(dbBreaker.State))
 	m.RegisterBreaker(dbBreaker.Name(), dbBreaker.StateValue)
-	var repo items.Repository = db.Items()
+
+	kafkaBreaker := breaker.New("kafka", cfg.Kafka.Breaker, breaker.WithLogger(logger))
+	publisher, err := kafka.NewPublisher(cfg.Kafka, kafkaBreaker, logger)
+	if err != nil {
+		return err
+	}
+	defer publisher.Close()
+	checks.Register("kafka", publisher.Check, health.WithState(kafkaBreaker.State))
+	m.RegisterBreaker(kafkaBreaker.Name(), kafkaBreaker.StateValue)
+
+	// The transactional outbox: every write stores its event with the change, and
+	// the relay publishes stored events in the background, so no request waits for
+	// Kafka. The relay outlives the HTTP drain (its context is not the signal's) and
+	// is stopped — with a last attempt bounded by KAFKA_PUBLISH_TIMEOUT — before the
+	// publisher and the database close.
+	store := db.Outbox()
+	relay := outbox.NewRelay(store, publisher, outbox.Settings{
+		PollInterval:   cfg.Outbox.PollInterval,
+		BatchSize:      cfg.Outbox.BatchSize,
+		PublishTimeout: cfg.Kafka.PublishTimeout,
+	}, logger, outbox.WithObserver(m.RegisterOutbox()))
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	relayed := make(chan struct{})
+	go func() { defer close(relayed); relay.Run(relayCtx) }()
+	defer func() { stopRelay(); <-relayed }()
+
+	if cfg.Kafka.ConsumerEnabled {
+		consumer, err := kafka.NewConsumer(cfg.Kafka, logger, kafka.LogEvents(logger), kafka.WithConsumerMetrics(m.NewConsumer()))
+		if err != nil {
+			return err
+		}
+		consumeCtx, stopConsumer := context.WithCancel(ctx)
+		consumed := make(chan struct{})
+		go func() { defer close(consumed); consumer.Run(consumeCtx) }()
+		defer func() { stopConsumer(); <-consumed }()
+	}
+
+	var repo items.Repository = db.Items().WithNotify(relay.Nudge)
 
 	cacheBreaker := breaker.New("redis", cfg.Redis.Breaker, breaker.WithLogger(logger))
 	rdb, err := cache.Open(cfg.Redis, cacheBreaker, logger)
@@ -104,27 +146,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	checks.Register("redis", rdb.Check, health.WithState(cacheBreaker.State))
 	m.RegisterBreaker(cacheBreaker.Name(), cacheBreaker.StateValue)
 
-	svcOpts := []items.ServiceOption{items.WithLogger(logger)}
-	kafkaBreaker := breaker.New("kafka", cfg.Kafka.Breaker, breaker.WithLogger(logger))
-	publisher, err := kafka.NewPublisher(cfg.Kafka, kafkaBreaker, logger)
-	if err != nil {
-		return err
-	}
-	defer publisher.Close()
-	svcOpts = append(svcOpts, items.WithPublisher(publisher))
-	checks.Register("kafka", publisher.Check, health.WithState(kafkaBreaker.State))
-	m.RegisterBreaker(kafkaBreaker.Name(), kafkaBreaker.StateValue)
-	if cfg.Kafka.ConsumerEnabled {
-		consumer, err := kafka.NewConsumer(cfg.Kafka, logger, kafka.LogEvents(logger))
-		if err != nil {
-			return err
-		}
-		consumeCtx, stopConsumer := context.WithCancel(ctx)
-		consumed := make(chan struct{})
-		go func() { defer close(consumed); consumer.Run(consumeCtx) }()
-		defer func() { stopConsumer(); <-consumed }()
-	}
-	svc := items.NewService(repo, svcOpts...)
+	svc := items.NewService(repo, items.WithIdempotencyTTL(cfg.IdempotencyTTL))
 
 	srv := &http.Server{
 		Handler: server.New(server.Deps{

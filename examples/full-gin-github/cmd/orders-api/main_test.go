@@ -26,9 +26,11 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		"DATABASE_URL": "postgres://app:app@127.0.0.1:1/app?sslmode=disable",
 		// Redis is down from the start too.
 		"REDIS_URL": "redis://127.0.0.1:1/0",
-		// No Kafka broker either; publishing gives up after 200ms.
-		"KAFKA_BROKERS":         "127.0.0.1:1",
-		"KAFKA_PUBLISH_TIMEOUT": "200ms",
+		// No Kafka broker either; publishing gives up after 200ms. The consumer runs
+		// too: it must neither stop the start nor hold up the shutdown.
+		"KAFKA_BROKERS":          "127.0.0.1:1",
+		"KAFKA_PUBLISH_TIMEOUT":  "200ms",
+		"KAFKA_CONSUMER_ENABLED": "true",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

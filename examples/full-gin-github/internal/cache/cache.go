@@ -1,5 +1,6 @@
 // Package cache keeps recently read items in Redis (cache-aside) in front of the
-// items repository.
+// items repository. Fills are leased, so that a read racing a write never caches
+// the row the write replaced, and concurrent misses of one item share one read.
 //
 // The cache is optional at run time: every Redis call is bounded by a short
 // timeout and goes through a circuit breaker, and any cache failure falls back to

@@ -4,12 +4,18 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/acme/orders-api/internal/breaker"
 	"github.com/acme/orders-api/internal/config"
@@ -18,7 +24,7 @@ import (
 
 // redisURL returns REDIS_URL, or skips the test without it. Under CI=true a
 // skipped integration test would hide a broken pipeline, so it fails instead.
-func redisURL(t *testing.T) string {
+func redisURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv("REDIS_URL")
 	if u == "" {
@@ -30,7 +36,9 @@ func redisURL(t *testing.T) string {
 	return u
 }
 
-func open(t *testing.T, rawURL string, set breaker.Settings) *Client {
+// open opens a client on rawURL with a key prefix of its own; opts adjust the
+// configuration.
+func open(t testing.TB, rawURL string, set breaker.Settings, opts ...func(*config.Redis)) *Client {
 	t.Helper()
 	cfg := config.Redis{
 		URL: rawURL, Timeout: time.Second, TTL: time.Minute,
@@ -38,6 +46,9 @@ func open(t *testing.T, rawURL string, set breaker.Settings) *Client {
 		// another) from seeing each other's keys.
 		KeyPrefix: "test:" + rand.Text() + ":",
 		Breaker:   set,
+	}
+	for _, opt := range opts {
+		opt(&cfg)
 	}
 	c, err := Open(cfg, breaker.New("redis", set), slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -48,7 +59,7 @@ func open(t *testing.T, rawURL string, set breaker.Settings) *Client {
 }
 
 // openRedis opens a client on REDIS_URL and deletes the test's keys at the end.
-func openRedis(t *testing.T) *Client {
+func openRedis(t testing.TB) *Client {
 	t.Helper()
 	c := open(t, redisURL(t), breaker.Settings{Failures: 5, OpenTimeout: time.Second})
 	t.Cleanup(func() { // runs before the Close registered by open
@@ -80,6 +91,30 @@ func newItem(id, name string) items.Item {
 	return items.Item{ID: id, Name: name, Price: 100, CreatedAt: now, UpdatedAt: now}
 }
 
+// create, update and remove are the writes of the tests added with leased fills,
+// in one place: they follow items.Repository's write signatures.
+func create(ctx context.Context, r items.Repository, item items.Item) error {
+	_, _, err := r.Create(ctx, item, items.Idempotency{})
+	return err
+}
+
+func update(ctx context.Context, r items.Repository, item items.Item) error {
+	_, err := r.Update(ctx, item, items.AnyVersion)
+	return err
+}
+
+func remove(ctx context.Context, r items.Repository, id string) error {
+	return r.Delete(ctx, id, items.AnyVersion)
+}
+
+// seed stores an item called name under id in r.
+func seed(t testing.TB, r items.Repository, id, name string) {
+	t.Helper()
+	if err := create(context.Background(), r, newItem(id, name)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestCacheAside(t *testing.T) {
 	c := openRedis(t)
 	ctx := context.Background()
@@ -87,7 +122,7 @@ func TestCacheAside(t *testing.T) {
 	cached := c.Items(repo)
 
 	item := newItem("A1", "Widget")
-	if err := cached.Create(ctx, item); err != nil {
+	if _, _, err := cached.Create(ctx, item, items.Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
@@ -105,7 +140,7 @@ func TestCacheAside(t *testing.T) {
 	}
 
 	// A write invalidates: the next read sees the new state.
-	if _, err := cached.Update(ctx, items.Item{ID: "A1", Name: "Gadget", Price: 5, UpdatedAt: time.Now().UTC()}); err != nil {
+	if _, err := cached.Update(ctx, items.Item{ID: "A1", Name: "Gadget", Price: 5, UpdatedAt: time.Now().UTC()}, items.AnyVersion); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := cached.Get(ctx, "A1"); err != nil || got.Name != "Gadget" {
@@ -114,7 +149,7 @@ func TestCacheAside(t *testing.T) {
 	if n := repo.gets.Load(); n != 2 {
 		t.Errorf("repository reads = %d, want 2 (the update invalidated the entry)", n)
 	}
-	if err := cached.Delete(ctx, "A1"); err != nil {
+	if err := cached.Delete(ctx, "A1", items.AnyVersion); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := cached.Get(ctx, "A1"); !errors.Is(err, items.ErrNotFound) {
@@ -131,21 +166,202 @@ func TestCacheAside(t *testing.T) {
 	}
 }
 
-func TestUnreadableEntryIsReplaced(t *testing.T) {
+// TestEntriesOfAnotherSchemaAreReplaced stores entries this build must not decode —
+// garbage, an item in the untagged JSON of earlier builds, an item of another
+// schema version, an item under the right tag that does not parse — and checks
+// that Get answers from the repository and replaces the entry with its own.
+func TestEntriesOfAnotherSchemaAreReplaced(t *testing.T) {
 	c := openRedis(t)
 	ctx := context.Background()
 	repo := items.NewMemoryRepository()
-	if err := repo.Create(ctx, newItem("B1", "Widget")); err != nil {
+	seed(t, repo, "B1", "Widget")
+	cached := c.Items(repo)
+	key := cached.itemKey("B1")
+	stale := `{"id":"B1","name":"Stale","price":1}`
+	for _, entry := range []string{"{not json", stale, "item.v0:" + stale, itemSchema + "{not json", itemSchema + `{"id":"B2","name":"Stale"}`, ""} {
+		if err := c.rdb.Set(ctx, key, entry, time.Minute).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := cached.Get(ctx, "B1"); err != nil || got.Name != "Widget" {
+			t.Errorf("Get over the entry %q = %+v, %v; want the repository's item", entry, got, err)
+		}
+		if raw, _ := c.rdb.Get(ctx, key).Result(); !strings.HasPrefix(raw, itemSchema) || !strings.Contains(raw, "Widget") {
+			t.Errorf("entry %q replaced by %q, want the item under %q", entry, raw, itemSchema)
+		}
+	}
+}
+
+// commandLog records the name of every command a Redis client sends.
+type commandLog struct {
+	mu    sync.Mutex
+	names []string
+}
+
+func (l *commandLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	names := l.names
+	l.names = nil
+	return names
+}
+
+func (l *commandLog) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (l *commandLog) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		l.mu.Lock()
+		l.names = append(l.names, cmd.Name())
+		l.mu.Unlock()
+		return next(ctx, cmd)
+	}
+}
+
+func (l *commandLog) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		l.mu.Lock()
+		for _, cmd := range cmds {
+			l.names = append(l.names, cmd.Name())
+		}
+		l.mu.Unlock()
+		return next(ctx, cmds)
+	}
+}
+
+func TestHitIsOneGet(t *testing.T) {
+	c := openRedis(t)
+	ctx := context.Background()
+	repo := items.NewMemoryRepository()
+	seed(t, repo, "H1", "Widget")
+	cached := c.Items(repo)
+	if _, err := cached.Get(ctx, "H1"); err != nil { // the miss that fills
 		t.Fatal(err)
 	}
-	if err := c.rdb.Set(ctx, c.key("items:B1"), "{not json", time.Minute).Err(); err != nil {
+	var log commandLog
+	c.rdb.AddHook(&log)
+	if got, err := cached.Get(ctx, "H1"); err != nil || got.Name != "Widget" {
+		t.Fatalf("Get = %+v, %v", got, err)
+	}
+	if names := log.take(); !slices.Equal(names, []string{"get"}) {
+		t.Errorf("a cache hit sent %q to Redis, want one GET", names)
+	}
+}
+
+func TestReaderFindingALeaseReadsWithoutFilling(t *testing.T) {
+	c := openRedis(t)
+	ctx := context.Background()
+	repo := &countingRepo{Repository: items.NewMemoryRepository()}
+	seed(t, repo, "L1", "Widget")
+	cached := c.Items(repo)
+	key := cached.itemKey("L1")
+	other := leasePrefix + "another-reader"
+	if err := c.rdb.Set(ctx, key, other, time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := c.Items(repo).Get(ctx, "B1"); err != nil || got.Name != "Widget" {
-		t.Fatalf("Get over an unreadable entry = %+v, %v", got, err)
+	for range 2 {
+		if got, err := cached.Get(ctx, "L1"); err != nil || got.Name != "Widget" {
+			t.Fatalf("Get while another reader fills = %+v, %v", got, err)
+		}
 	}
-	if raw, _ := c.rdb.Get(ctx, c.key("items:B1")).Result(); !strings.Contains(raw, "Widget") {
-		t.Errorf("entry not replaced: %q", raw)
+	if raw, _ := c.rdb.Get(ctx, key).Result(); raw != other {
+		t.Errorf("entry = %q, want the other reader's lease left alone", raw)
+	}
+	if n := repo.gets.Load(); n != 2 {
+		t.Errorf("repository reads = %d, want 2: the lease holder fills, not these readers", n)
+	}
+}
+
+func TestFillStoresNothingOnceItsLeaseIsTaken(t *testing.T) {
+	c := openRedis(t)
+	ctx := context.Background()
+	repo := &pausingRepo{Repository: items.NewMemoryRepository()}
+	seed(t, repo.Repository, "T1", "Widget")
+	cached := c.Items(repo)
+	key := cached.itemKey("T1")
+	read, release := repo.holdNextGet()
+	defer release()
+	done := make(chan error, 1)
+	go func() { _, err := cached.Get(ctx, "T1"); done <- err }()
+	<-read
+	// Our lease expired and another reader took the key: a token, not just "a lease",
+	// decides who fills.
+	other := leasePrefix + "another-reader"
+	if err := c.rdb.Set(ctx, key, other, time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if raw, _ := c.rdb.Get(ctx, key).Result(); raw != other {
+		t.Errorf("entry = %q, want the other reader's lease: a stale lease must not fill", raw)
+	}
+}
+
+func TestMissOfAMissingItemLeavesNoLease(t *testing.T) {
+	c := openRedis(t)
+	ctx := context.Background()
+	cached := c.Items(items.NewMemoryRepository())
+	if _, err := cached.Get(ctx, "N1"); !errors.Is(err, items.ErrNotFound) {
+		t.Fatalf("Get = %v, want ErrNotFound", err)
+	}
+	if n, err := c.rdb.Exists(ctx, cached.itemKey("N1")).Result(); err != nil || n != 0 {
+		t.Errorf("key exists (%d, %v) after a miss of a missing item: its lease would delay the next fill", n, err)
+	}
+}
+
+// TestConcurrentMissesShareOneRead also checks that a caller giving up fails
+// only itself: the read it started finishes for the others, and fills the cache.
+func TestConcurrentMissesShareOneRead(t *testing.T) {
+	c := openRedis(t)
+	ctx := context.Background()
+	counting := &countingRepo{Repository: items.NewMemoryRepository()}
+	seed(t, counting, "M1", "Widget")
+	repo := &pausingRepo{Repository: counting}
+	cached := c.Items(repo)
+	read, release := repo.holdNextGet()
+	defer release()
+
+	firstCtx, cancelFirst := context.WithCancel(ctx)
+	first := make(chan error, 1)
+	go func() { _, err := cached.Get(firstCtx, "M1"); first <- err }()
+	<-read
+	const others = 4
+	results := make(chan error, others)
+	for range others {
+		go func() {
+			got, err := cached.Get(ctx, "M1")
+			if err == nil && got.Name != "Widget" {
+				err = fmt.Errorf("Get = %+v", got)
+			}
+			results <- err
+		}()
+	}
+	waitFor(t, func() bool { return cached.flights.waiting("M1") == 1+others })
+	cancelFirst()
+	if err := <-first; !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled Get = %v, want context.Canceled", err)
+	}
+	release()
+	for range others {
+		if err := <-results; err != nil {
+			t.Errorf("a Get that joined the cancelled caller's read: %v", err)
+		}
+	}
+	if n := counting.gets.Load(); n != 1 {
+		t.Errorf("repository reads = %d for %d concurrent misses, want 1", n, 1+others)
+	}
+	if raw, _ := c.rdb.Get(ctx, cached.itemKey("M1")).Result(); !strings.HasPrefix(raw, itemSchema) {
+		t.Errorf("entry = %q after the shared read, want the item", raw)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after 10s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 10s")
+		}
 	}
 }
 
@@ -157,7 +373,7 @@ func TestRedisDownServesFromRepository(t *testing.T) {
 	ctx := context.Background()
 	repo := &countingRepo{Repository: items.NewMemoryRepository()}
 	cached := c.Items(repo)
-	if err := cached.Create(ctx, newItem("C1", "Widget")); err != nil {
+	if _, _, err := cached.Create(ctx, newItem("C1", "Widget"), items.Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
@@ -169,13 +385,13 @@ func TestRedisDownServesFromRepository(t *testing.T) {
 		t.Fatalf("breaker %s, want open", s)
 	}
 	start := time.Now()
-	if _, err := cached.Update(ctx, items.Item{ID: "C1", Name: "Gadget", UpdatedAt: time.Now()}); err != nil {
+	if _, err := cached.Update(ctx, items.Item{ID: "C1", Name: "Gadget", UpdatedAt: time.Now()}, items.AnyVersion); err != nil {
 		t.Fatalf("Update with Redis down: %v", err)
 	}
 	if got, err := cached.Get(ctx, "C1"); err != nil || got.Name != "Gadget" {
 		t.Fatalf("Get after Update = %+v, %v", got, err)
 	}
-	if err := cached.Delete(ctx, "C1"); err != nil {
+	if err := cached.Delete(ctx, "C1", items.AnyVersion); err != nil {
 		t.Fatalf("Delete with Redis down: %v", err)
 	}
 	if elapsed := time.Since(start); elapsed > 100*time.Millisecond {
@@ -189,9 +405,70 @@ func TestRedisDownServesFromRepository(t *testing.T) {
 	}
 }
 
+// TestHungRedisServesFromRepository injects a Redis that hangs — it accepts
+// connections and never answers — and checks that reads and writes still succeed
+// from the repository, each Redis call abandoned at the cache timeout, until the
+// breaker opens and the cache is skipped.
+func TestHungRedisServesFromRepository(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { _ = conn.Close() })
+		}
+	}()
+	c := open(t, "redis://"+ln.Addr().String(), breaker.Settings{Failures: 2, OpenTimeout: time.Hour},
+		func(cfg *config.Redis) { cfg.Timeout = 50 * time.Millisecond })
+	ctx := context.Background()
+	repo := items.NewMemoryRepository()
+	cached := c.Items(repo)
+	if err := create(ctx, cached, newItem("D1", "Widget")); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if got, err := cached.Get(ctx, "D1"); err != nil || got.Name != "Widget" {
+			t.Fatalf("Get %d with Redis hung = %+v, %v", i+1, got, err)
+		}
+	}
+	if s := c.breaker.State(); s != "open" {
+		t.Fatalf("breaker %s, want open", s)
+	}
+	if err := remove(ctx, cached, "D1"); err != nil {
+		t.Fatalf("Delete with Redis hung: %v", err)
+	}
+	if _, err := cached.Get(ctx, "D1"); !errors.Is(err, items.ErrNotFound) {
+		t.Errorf("Get after Delete = %v, want ErrNotFound", err)
+	}
+}
+
 func TestOpenRejectsBadURLWithoutEchoingIt(t *testing.T) {
 	_, err := Open(config.Redis{URL: "redis://:s3cret@host:port/x"}, breaker.New("redis", breaker.Settings{}), slog.New(slog.DiscardHandler))
 	if err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("Open = %v, want an error that does not show the password", err)
+	}
+}
+
+// BenchmarkGetHit measures a read served from Redis: one GET and a JSON decode.
+func BenchmarkGetHit(b *testing.B) {
+	c := openRedis(b)
+	ctx := context.Background()
+	repo := items.NewMemoryRepository()
+	seed(b, repo, "H1", "Widget")
+	cached := c.Items(repo)
+	if _, err := cached.Get(ctx, "H1"); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := cached.Get(ctx, "H1"); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,18 +12,41 @@ import (
 	"github.com/acme/orders-api/internal/items"
 )
 
+// itemSchema starts every cached item and names the shape of the JSON after it.
+// Bump it (item.v2, item.v3, …) in the same change that alters items.Item's JSON —
+// a field added, removed, renamed or retyped — so that no build decodes an entry
+// written by a build with another shape (and, say, reads a missing field as zero):
+// an entry of another schema counts as a miss and is replaced.
+//
+// The schema is in the value, not in the key, on purpose: the builds running side
+// by side during a rolling deploy then share one key per item, so a write through
+// either build deletes the entry both read. With the schema in the key, a write
+// handled by the old build would leave the new build's entry stale for CACHE_TTL.
+const itemSchema = "item.v1:"
+
 // ItemCache is an items.Repository that serves Get from Redis when it can and
 // otherwise from the repository it wraps, storing what it read for the cache TTL.
-// Writes go to the repository first and then delete the cached entry, so the next
-// read fetches the new state.
+// Every write goes to the repository first and then deletes the cached entry, so
+// the next read fetches the new state.
 //
-// Two limits of cache-aside, bounded by the TTL: an invalidation that fails
-// (Redis unreachable, breaker open) leaves the old entry until it expires, and a
-// read racing a write may put back the value the write replaced. Lists are not
+// A read never caches a row that a write has since replaced or deleted: fills take
+// a lease on the key first, and a write's delete revokes it (see leaseTTL). This
+// needs nothing from items.Item, which is stored as opaque JSON.
+//
+// Concurrent misses of one item are collapsed into one repository read per
+// replica; a write through this replica makes later reads start a read of their
+// own rather than join one begun before the write. A read that joins a load under
+// way can still get the state from just before a write that finished on another
+// replica meanwhile — as if it had arrived a moment earlier — but that state is
+// never cached.
+//
+// The limit left, bounded by the TTL: an invalidation that fails (Redis
+// unreachable, breaker open) leaves the old entry until it expires. Lists are not
 // cached: a page depends on every item in it, which makes invalidation costly.
 type ItemCache struct {
-	c    *Client
-	next items.Repository
+	c       *Client
+	next    items.Repository
+	flights flights[items.Item]
 }
 
 var _ items.Repository = (*ItemCache)(nil)
@@ -34,7 +58,7 @@ func (c *Client) Items(next items.Repository) *ItemCache {
 
 func (r *ItemCache) itemKey(id string) string { return r.c.key("items:" + id) }
 
-// Get implements items.Repository.
+// Get implements items.Repository. A hit is one Redis GET.
 func (r *ItemCache) Get(ctx context.Context, id string) (items.Item, error) {
 	key := r.itemKey(id)
 	var raw []byte
@@ -43,46 +67,60 @@ func (r *ItemCache) Get(ctx context.Context, id string) (items.Item, error) {
 		raw, err = r.c.rdb.Get(ctx, key).Bytes()
 		return err
 	})
-	if err == nil {
+	fill, unreadable := true, []byte(nil)
+	switch {
+	case err == nil && bytes.HasPrefix(raw, []byte(itemSchema)):
 		var item items.Item
-		if jerr := json.Unmarshal(raw, &item); jerr == nil && item.ID == id {
+		if jerr := json.Unmarshal(raw[len(itemSchema):], &item); jerr == nil && item.ID == id {
 			return item, nil
 		}
-		// An entry this code cannot read (another version wrote it): ignore it; the
-		// fresh value below overwrites it.
-		r.c.logger.WarnContext(ctx, "ignoring unreadable cache entry", "key", key)
-	}
-	cacheUsable := err == nil || errors.Is(err, redis.Nil)
-	if !cacheUsable {
+		r.c.logger.WarnContext(ctx, "replacing an unreadable cache entry", "key", key)
+		unreadable = raw
+	case err == nil && isLease(raw):
+		fill = false // another reader is filling the key: read, leave the store to it
+	case err == nil:
+		// Written by a build with another item schema (or corrupt): replace it.
+		r.c.logger.DebugContext(ctx, "replacing a cache entry of another schema", "key", key)
+		unreadable = append([]byte{}, raw...) // non-nil even when empty
+	case errors.Is(err, redis.Nil):
+	default:
+		// After a failed read a store would most likely fail too: spare the wait.
 		r.c.logger.DebugContext(ctx, "cache read failed; reading from the repository", "key", key, "error", err)
+		fill = false
 	}
+	return r.flights.do(ctx, id, func(ctx context.Context) (items.Item, error) {
+		if !fill {
+			return r.next.Get(ctx, id)
+		}
+		return r.load(ctx, key, id, unreadable)
+	})
+}
 
+// load reads id from the repository and, if it can take the key's lease, stores
+// what it read.
+func (r *ItemCache) load(ctx context.Context, key, id string, unreadable []byte) (items.Item, error) {
+	lease := r.c.acquire(ctx, key, unreadable)
+	if lease == "" {
+		return r.next.Get(ctx, id)
+	}
 	item, err := r.next.Get(ctx, id)
 	if err != nil {
+		r.c.release(ctx, key, lease)
 		return items.Item{}, err
 	}
-	if cacheUsable { // after a failed read, a write would most likely fail too: spare the wait
-		r.store(ctx, key, item)
+	if raw, jerr := json.Marshal(item); jerr == nil {
+		r.c.fill(ctx, key, lease, append([]byte(itemSchema), raw...))
+	} else { // not with items.Item's fields today; should it happen, free the key
+		r.c.release(ctx, key, lease)
 	}
 	return item, nil
 }
 
-// store caches item, best effort: a failure only costs a later cache miss.
-func (r *ItemCache) store(ctx context.Context, key string, item items.Item) {
-	raw, err := json.Marshal(item)
-	if err != nil {
-		return
-	}
-	err = r.c.do(ctx, func(ctx context.Context) error {
-		return r.c.rdb.Set(ctx, key, raw, r.c.ttl).Err()
-	})
-	if err != nil {
-		r.c.logger.DebugContext(ctx, "cache write failed", "key", key, "error", err)
-	}
-}
-
-// invalidate deletes the cached entry of id after a write.
+// invalidate deletes the cached entry of id, and with it any fill's lease, after a
+// write. It runs whatever the write returned: one that failed on a timeout may
+// still have committed.
 func (r *ItemCache) invalidate(ctx context.Context, id string) {
+	r.flights.forget(id)
 	key := r.itemKey(id)
 	// The write has happened even when the request is being cancelled: try anyway.
 	err := r.c.do(context.WithoutCancel(ctx), func(ctx context.Context) error {
@@ -94,9 +132,12 @@ func (r *ItemCache) invalidate(ctx context.Context, id string) {
 	}
 }
 
-// Create implements items.Repository.
-func (r *ItemCache) Create(ctx context.Context, item items.Item) error {
-	return r.next.Create(ctx, item)
+// Create implements items.Repository. Nothing can be cached under a new ID, but
+// deleting the key anyway keeps "every write invalidates" free of assumptions
+// about how IDs are chosen.
+func (r *ItemCache) Create(ctx context.Context, item items.Item, idem items.Idempotency) (items.Item, bool, error) {
+	defer r.invalidate(ctx, item.ID)
+	return r.next.Create(ctx, item, idem)
 }
 
 // List implements items.Repository; lists are not cached.
@@ -105,20 +146,13 @@ func (r *ItemCache) List(ctx context.Context, after string, limit int) ([]items.
 }
 
 // Update implements items.Repository.
-func (r *ItemCache) Update(ctx context.Context, item items.Item) (items.Item, error) {
-	stored, err := r.next.Update(ctx, item)
-	if err != nil {
-		return items.Item{}, err
-	}
-	r.invalidate(ctx, item.ID)
-	return stored, nil
+func (r *ItemCache) Update(ctx context.Context, item items.Item, ifVersion int64) (items.Item, error) {
+	defer r.invalidate(ctx, item.ID)
+	return r.next.Update(ctx, item, ifVersion)
 }
 
 // Delete implements items.Repository.
-func (r *ItemCache) Delete(ctx context.Context, id string) error {
-	if err := r.next.Delete(ctx, id); err != nil {
-		return err
-	}
-	r.invalidate(ctx, id)
-	return nil
+func (r *ItemCache) Delete(ctx context.Context, id string, ifVersion int64) error {
+	defer r.invalidate(ctx, id)
+	return r.next.Delete(ctx, id, ifVersion)
 }

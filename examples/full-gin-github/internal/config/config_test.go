@@ -52,12 +52,19 @@ func withDependencyDefaults(c Config) Config {
 		Breaker:   defBreaker,
 	}
 	c.Kafka = Kafka{
-		Brokers:         []string{"kafka-0.internal:9092", "kafka-1.internal:9092"},
-		Topic:           "orders-api.items",
-		ConsumerEnabled: true,
-		ConsumerGroup:   "orders-api",
-		PublishTimeout:  2 * time.Second,
-		Breaker:         defBreaker,
+		Brokers:              []string{"kafka-0.internal:9092", "kafka-1.internal:9092"},
+		Topic:                "orders-api.items",
+		ConsumerEnabled:      false,
+		ConsumerGroup:        "orders-api",
+		ConsumerMaxAttempts:  5,
+		ConsumerRetryBackoff: 500 * time.Millisecond,
+		DLQTopic:             "orders-api.items.dlq",
+		PublishTimeout:       2 * time.Second,
+		Breaker:              defBreaker,
+	}
+	c.Outbox = Outbox{
+		PollInterval: time.Second,
+		BatchSize:    100,
 	}
 	return c
 }
@@ -80,6 +87,7 @@ func TestLoadDefaults(t *testing.T) {
 		BodyLimitBytes:        1 << 20,
 		RateLimitRPS:          100,
 		RateLimitBurst:        200,
+		IdempotencyTTL:        24 * time.Hour,
 	})
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", cfg, want)
@@ -103,6 +111,7 @@ func TestLoadOverrides(t *testing.T) {
 		"BODY_LIMIT_BYTES":         "2048",
 		"RATE_LIMIT_RPS":           "0.5",
 		"RATE_LIMIT_BURST":         "3",
+		"IDEMPOTENCY_TTL":          "1h",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -119,6 +128,7 @@ func TestLoadOverrides(t *testing.T) {
 		BodyLimitBytes:        2048,
 		RateLimitRPS:          0.5,
 		RateLimitBurst:        3,
+		IdempotencyTTL:        time.Hour,
 	})
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("overrides:\n got %+v\nwant %+v", cfg, want)
@@ -184,6 +194,7 @@ func TestLoadValidationErrors(t *testing.T) {
 		{"RATE_LIMIT_RPS", "NaN", "RATE_LIMIT_RPS must be a number between 0 and 1e+06"},
 		{"RATE_LIMIT_BURST", "1.5", "RATE_LIMIT_BURST must be an integer between 0 and 1000000"},
 		{"RATE_LIMIT_BURST", "0", "RATE_LIMIT_BURST must be between 1 and 1000000 when RATE_LIMIT_RPS is above 0"},
+		{"IDEMPOTENCY_TTL", "1s", "IDEMPOTENCY_TTL must be a duration between 1m0s and 720h0m0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
@@ -234,11 +245,15 @@ func TestLoadDependencies(t *testing.T) {
 		"CACHE_TTL":        "1m",
 		"REDIS_KEY_PREFIX": "blue:",
 		// Kafka; an empty consumer group takes the default.
-		"KAFKA_BROKERS":          "k1:9092",
-		"KAFKA_TOPIC":            "orders",
-		"KAFKA_CONSUMER_GROUP":   "",
-		"KAFKA_CONSUMER_ENABLED": "off",
-		"KAFKA_PUBLISH_TIMEOUT":  "300ms",
+		"KAFKA_BROKERS":                "k1:9092",
+		"KAFKA_TOPIC":                  "orders",
+		"KAFKA_CONSUMER_GROUP":         "",
+		"KAFKA_CONSUMER_ENABLED":       "on",
+		"KAFKA_CONSUMER_MAX_ATTEMPTS":  "3",
+		"KAFKA_CONSUMER_RETRY_BACKOFF": "50ms",
+		"KAFKA_PUBLISH_TIMEOUT":        "300ms",
+		"OUTBOX_POLL_INTERVAL":         "250ms",
+		"OUTBOX_BATCH_SIZE":            "7",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -250,8 +265,12 @@ func TestLoadDependencies(t *testing.T) {
 	if r := cfg.Redis; r.Timeout != 100*time.Millisecond || r.TTL != time.Minute || r.KeyPrefix != "blue:" {
 		t.Errorf("Redis = %+v", r)
 	}
-	if k := cfg.Kafka; !reflect.DeepEqual(k.Brokers, []string{"k1:9092"}) || k.Topic != "orders" || k.ConsumerGroup != "orders-api" || k.ConsumerEnabled || k.PublishTimeout != 300*time.Millisecond {
-		t.Errorf("Kafka = %+v (an empty KAFKA_CONSUMER_GROUP takes the default)", k)
+	if k := cfg.Kafka; !reflect.DeepEqual(k.Brokers, []string{"k1:9092"}) || k.Topic != "orders" || k.ConsumerGroup != "orders-api" || !k.ConsumerEnabled || k.PublishTimeout != 300*time.Millisecond ||
+		k.ConsumerMaxAttempts != 3 || k.ConsumerRetryBackoff != 50*time.Millisecond || k.DLQTopic != "orders.dlq" {
+		t.Errorf("Kafka = %+v (an empty KAFKA_CONSUMER_GROUP takes the default; the dead-letter topic follows KAFKA_TOPIC)", k)
+	}
+	if o := cfg.Outbox; o.PollInterval != 250*time.Millisecond || o.BatchSize != 7 {
+		t.Errorf("Outbox = %+v", o)
 	}
 }
 
@@ -274,6 +293,11 @@ func TestLoadDependencyErrors(t *testing.T) {
 		{"KAFKA_BROKERS", " , ", "KAFKA_BROKERS must name at least one host:port"},
 		{"KAFKA_PUBLISH_TIMEOUT", "2h", "KAFKA_PUBLISH_TIMEOUT must be a duration"},
 		{"KAFKA_CONSUMER_ENABLED", "maybe", "KAFKA_CONSUMER_ENABLED must be true or false"},
+		{"KAFKA_CONSUMER_MAX_ATTEMPTS", "0", "KAFKA_CONSUMER_MAX_ATTEMPTS must be an integer between 1 and 100"},
+		{"KAFKA_CONSUMER_RETRY_BACKOFF", "5", "KAFKA_CONSUMER_RETRY_BACKOFF must be a duration"},
+		{"KAFKA_DLQ_TOPIC", "orders-api.items", "KAFKA_DLQ_TOPIC must differ from KAFKA_TOPIC"},
+		{"OUTBOX_POLL_INTERVAL", "1ms", "OUTBOX_POLL_INTERVAL must be a duration between 10ms and 1h0m0s"},
+		{"OUTBOX_BATCH_SIZE", "0", "OUTBOX_BATCH_SIZE must be an integer between 1 and 10000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {

@@ -1,28 +1,26 @@
 package items
 
 import (
-	"context"
 	"time"
+
+	"github.com/acme/orders-api/internal/outbox"
 )
 
-// EventType names a change to an item.
-type EventType string
-
-// Event types published after each successful write.
+// Types of the events every committed change stores in the outbox.
 const (
-	EventCreated EventType = "item.created"
-	EventUpdated EventType = "item.updated"
-	EventDeleted EventType = "item.deleted"
+	EventCreated = "item.created"
+	EventUpdated = "item.updated"
+	EventDeleted = "item.deleted"
 )
 
-// Event tells other systems that an item changed. For deletions Item carries only the ID.
-type Event struct {
-	Type EventType `json:"type"`
-	Item Item      `json:"item"`
-	At   time.Time `json:"at"`
-}
-
-// Publisher sends events to other systems, e.g. a message broker.
-type Publisher interface {
-	Publish(ctx context.Context, event Event) error
+// NewEvent returns the outbox event of a change: the item after it (as the API
+// returns it) for item.created and item.updated; no data for item.deleted, whose
+// version is the one the item would have had next. Repositories call it inside
+// the change, so the event commits or rolls back with it.
+func NewEvent(typ string, item Item, at time.Time) (outbox.Event, error) {
+	var data any = item
+	if typ == EventDeleted {
+		data = nil
+	}
+	return outbox.New(typ, item.ID, item.Version, at, data)
 }

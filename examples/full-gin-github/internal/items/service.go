@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"log/slog"
 	"time"
 )
 
@@ -21,30 +20,26 @@ type Page struct {
 	Next  string
 }
 
-// Service holds the item use cases: it validates input, assigns IDs and timestamps,
-// calls the Repository and announces changes through the Publisher.
+// DefaultIdempotencyTTL is how long an idempotency key is remembered by default.
+const DefaultIdempotencyTTL = 24 * time.Hour
+
+// Service holds the item use cases: it validates input, assigns IDs, timestamps
+// and idempotency expiry, and calls the Repository. Events of the changes are the
+// Repository's business: it stores them with the change, in the same transaction.
 type Service struct {
-	repo      Repository
-	publisher Publisher
-	logger    *slog.Logger
-	now       func() time.Time
+	repo           Repository
+	now            func() time.Time
+	idempotencyTTL time.Duration
 }
 
 // ServiceOption configures a Service.
 type ServiceOption func(*Service)
 
-// WithPublisher makes the Service publish an Event after every successful write.
-// Without it (or with nil) no events are sent.
-func WithPublisher(p Publisher) ServiceOption {
-	return func(s *Service) { s.publisher = p }
-}
-
-// WithLogger sets the logger for failures that do not fail the request, such as an
-// event that could not be published.
-func WithLogger(l *slog.Logger) ServiceOption {
+// WithIdempotencyTTL sets how long an idempotency key is remembered (default 24h).
+func WithIdempotencyTTL(ttl time.Duration) ServiceOption {
 	return func(s *Service) {
-		if l != nil {
-			s.logger = l
+		if ttl > 0 {
+			s.idempotencyTTL = ttl
 		}
 	}
 }
@@ -56,7 +51,7 @@ func WithClock(now func() time.Time) ServiceOption {
 
 // NewService returns a Service over repo.
 func NewService(repo Repository, opts ...ServiceOption) *Service {
-	s := &Service{repo: repo, logger: slog.New(slog.DiscardHandler), now: time.Now}
+	s := &Service{repo: repo, now: time.Now, idempotencyTTL: DefaultIdempotencyTTL}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -69,21 +64,24 @@ func (s *Service) timestamp() time.Time {
 	return s.now().UTC().Truncate(time.Microsecond)
 }
 
-// Create validates in and stores a new item with a fresh random ID.
-func (s *Service) Create(ctx context.Context, in Input) (Item, error) {
+// Create validates in and stores a new item with a fresh random ID. With an
+// idempotency key (idem.Key not empty) a retry of the same request returns the item
+// the first one created, with replayed = true; see Repository.Create.
+func (s *Service) Create(ctx context.Context, in Input, idem Idempotency) (item Item, replayed bool, err error) {
 	in = in.Normalize()
 	if err := in.Validate(); err != nil {
-		return Item{}, err
+		return Item{}, false, err
 	}
 	now := s.timestamp()
 	// rand.Text gives 26 base32 characters (130 random bits): unguessable, URL-safe,
 	// and collision-free in practice without coordination between replicas.
-	item := Item{ID: rand.Text(), Name: in.Name, Price: in.Price, CreatedAt: now, UpdatedAt: now}
-	if err := s.repo.Create(ctx, item); err != nil {
-		return Item{}, fmt.Errorf("create item: %w", err)
+	item = Item{ID: rand.Text(), Name: in.Name, Price: in.Price, CreatedAt: now, UpdatedAt: now, Version: 1}
+	idem.TTL = s.idempotencyTTL
+	item, replayed, err = s.repo.Create(ctx, item, idem)
+	if err != nil {
+		return Item{}, false, fmt.Errorf("create item: %w", err)
 	}
-	s.publish(ctx, EventCreated, item)
-	return item, nil
+	return item, replayed, nil
 }
 
 // Get returns the item with the given ID.
@@ -113,38 +111,25 @@ func (s *Service) List(ctx context.Context, after string, limit int) (Page, erro
 	return page, nil
 }
 
-// Update validates in and replaces the name and price of the item with the given ID.
-func (s *Service) Update(ctx context.Context, id string, in Input) (Item, error) {
+// Update validates in and replaces the name and price of the item with the given
+// ID, if its version is ifVersion (or whatever it is, with AnyVersion).
+func (s *Service) Update(ctx context.Context, id string, in Input, ifVersion int64) (Item, error) {
 	in = in.Normalize()
 	if err := in.Validate(); err != nil {
 		return Item{}, err
 	}
-	item, err := s.repo.Update(ctx, Item{ID: id, Name: in.Name, Price: in.Price, UpdatedAt: s.timestamp()})
+	item, err := s.repo.Update(ctx, Item{ID: id, Name: in.Name, Price: in.Price, UpdatedAt: s.timestamp()}, ifVersion)
 	if err != nil {
 		return Item{}, fmt.Errorf("update item %q: %w", id, err)
 	}
-	s.publish(ctx, EventUpdated, item)
 	return item, nil
 }
 
-// Delete removes the item with the given ID.
-func (s *Service) Delete(ctx context.Context, id string) error {
-	if err := s.repo.Delete(ctx, id); err != nil {
+// Delete removes the item with the given ID, if its version is ifVersion (or
+// whatever it is, with AnyVersion).
+func (s *Service) Delete(ctx context.Context, id string, ifVersion int64) error {
+	if err := s.repo.Delete(ctx, id, ifVersion); err != nil {
 		return fmt.Errorf("delete item %q: %w", id, err)
 	}
-	s.publish(ctx, EventDeleted, Item{ID: id})
 	return nil
-}
-
-// publish announces a committed write. A failure is logged, not returned: the write
-// has happened, and failing the request would make the client retry a write that
-// succeeded. Where every event must arrive, use a transactional outbox instead.
-func (s *Service) publish(ctx context.Context, typ EventType, item Item) {
-	if s.publisher == nil {
-		return
-	}
-	ev := Event{Type: typ, Item: item, At: s.timestamp()}
-	if err := s.publisher.Publish(ctx, ev); err != nil {
-		s.logger.ErrorContext(ctx, "publish item event", "event", string(typ), "item_id", item.ID, "error", err)
-	}
 }

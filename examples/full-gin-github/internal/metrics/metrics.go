@@ -100,6 +100,43 @@ func (m *Metrics) RegisterBreaker(dependency string, state func() float64) {
 	}, state))
 }
 
+// Outbox holds the metrics of the outbox relay; it implements outbox.Observer.
+type Outbox struct {
+	pending   prometheus.Gauge
+	oldestAge prometheus.Gauge
+	failures  prometheus.Counter
+}
+
+// RegisterOutbox registers the outbox relay's metrics: the backlog, the age of its
+// oldest event (the delay consumers see; alert when it grows) and failed batches.
+func (m *Metrics) RegisterOutbox() *Outbox {
+	o := &Outbox{
+		pending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "outbox_pending_events",
+			Help: "Events stored in the outbox and not yet acknowledged by the broker.",
+		}),
+		oldestAge: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "outbox_oldest_pending_event_age_seconds",
+			Help: "Age of the oldest event waiting in the outbox; 0 when none waits.",
+		}),
+		failures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "outbox_publish_failures_total",
+			Help: "Batches of outbox events the broker did not acknowledge in time; they are retried.",
+		}),
+	}
+	m.registry.MustRegister(o.pending, o.oldestAge, o.failures)
+	return o
+}
+
+// Pending records the backlog the relay last saw.
+func (o *Outbox) Pending(n int, oldestAge time.Duration) {
+	o.pending.Set(float64(n))
+	o.oldestAge.Set(oldestAge.Seconds())
+}
+
+// PublishFailed counts a failed batch.
+func (o *Outbox) PublishFailed() { o.failures.Inc() }
+
 // Handler serves the registry in the Prometheus exposition formats.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})

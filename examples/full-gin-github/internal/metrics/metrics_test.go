@@ -63,3 +63,21 @@ func TestBreakerGauges(t *testing.T) {
 		t.Errorf("gauge did not follow the breaker")
 	}
 }
+
+func TestOutboxMetrics(t *testing.T) {
+	m := New()
+	o := m.RegisterOutbox()
+	o.Pending(7, 90*time.Second)
+	o.PublishFailed()
+	o.PublishFailed()
+	body := scrape(t, m)
+	for _, want := range []string{
+		"outbox_pending_events 7",
+		"outbox_oldest_pending_event_age_seconds 90",
+		"outbox_publish_failures_total 2",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"path"
 	"slices"
@@ -61,6 +62,12 @@ func Migrations() ([]Migration, error) {
 // replicas that start together take turns; the later ones find nothing to do.
 // It returns how many migrations it applied.
 func (db *DB) Migrate(ctx context.Context) (int, error) {
+	return db.migrate(ctx, math.MaxInt64)
+}
+
+// migrate applies the pending migrations up to and including version upTo (tests
+// use it to build a database as an older release left it).
+func (db *DB) migrate(ctx context.Context, upTo int64) (int, error) {
 	migrations, err := Migrations()
 	if err != nil {
 		return 0, err
@@ -86,7 +93,7 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 			return err
 		}
 		for _, m := range migrations {
-			if slices.Contains(done, m.Version) {
+			if m.Version > upTo || slices.Contains(done, m.Version) {
 				continue
 			}
 			// No arguments: pgx sends the file with the simple protocol, so it may hold
@@ -104,7 +111,9 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	db.migrated.Store(true)
+	if upTo == math.MaxInt64 {
+		db.migrated.Store(true)
+	}
 	return applied, nil
 }
 

@@ -88,7 +88,8 @@ func (db *DB) Check(ctx context.Context) error {
 
 // call runs fn against the pool under the query timeout and the breaker, and
 // turns what went wrong into the errors of the items package: ErrUnavailable when
-// the database cannot be used, ErrNotFound when fn says so; anything else (a
+// the database cannot be used, ErrNotFound and the other answers of the items
+// package when fn says so; anything else (a
 // statement the database rejected) is passed on and answered with 500.
 func (db *DB) call(ctx context.Context, fn func(ctx context.Context) error) error {
 	if !db.Migrated() {
@@ -108,6 +109,8 @@ func (db *DB) call(ctx context.Context, fn func(ctx context.Context) error) erro
 		return nil
 	case errors.Is(err, items.ErrNotFound), errors.Is(err, pgx.ErrNoRows):
 		return items.ErrNotFound
+	case answer(err):
+		return err
 	case unavailable(err):
 		return fmt.Errorf("postgres: %w: %w", items.ErrUnavailable, err)
 	default:
@@ -115,12 +118,32 @@ func (db *DB) call(ctx context.Context, fn func(ctx context.Context) error) erro
 	}
 }
 
+// inTx runs fn in one transaction through call: committed when fn returns nil,
+// rolled back otherwise.
+func (db *DB) inTx(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	return db.call(ctx, func(ctx context.Context) error {
+		return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error { return fn(ctx, tx) })
+	})
+}
+
+// answer reports whether err is one of the items package's answers about the data
+// (not found, a version or idempotency conflict) rather than a failure.
+func answer(err error) bool {
+	for _, target := range []error{pgx.ErrNoRows, items.ErrNotFound, items.ErrVersionMismatch,
+		items.ErrIdempotencyKeyReused, items.ErrIdempotencyKeyInFlight} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
 // unavailable reports whether err means the database could not be used, as
 // opposed to an answer from it. Errors from the server count only in the SQLSTATE
 // classes of connection problems (08), exhausted resources (53), operator
 // intervention such as a shutdown or a statement timeout (57) and system errors (58).
 func unavailable(err error) bool {
-	if errors.Is(err, pgx.ErrNoRows) || errors.Is(err, items.ErrNotFound) {
+	if answer(err) {
 		return false
 	}
 	var pgErr *pgconn.PgError

@@ -72,8 +72,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	// which run after app.Serve has drained the in-flight requests that use them.
 	var repo items.Repository = items.NewMemoryRepository()
 
-	svcOpts := []items.ServiceOption{items.WithLogger(logger)}
-	svc := items.NewService(repo, svcOpts...)
+	svc := items.NewService(repo, items.WithIdempotencyTTL(cfg.IdempotencyTTL))
 
 	srv := &http.Server{
 		Handler: server.New(server.Deps{

@@ -48,6 +48,10 @@ type Config struct {
 	RateLimitRPS float64
 	// RateLimitBurst is how many requests a client IP may send at once above the sustained rate.
 	RateLimitBurst int
+
+	// IdempotencyTTL is how long the Idempotency-Key of a create is remembered: a retry
+	// within it gets the first answer again.
+	IdempotencyTTL time.Duration
 }
 
 // Addr is the listen address for net.Listen.
@@ -87,6 +91,8 @@ func Load(getenv func(string) string) (Config, error) {
 
 		RateLimitRPS:   l.float("RATE_LIMIT_RPS", 100, 0, maxRate),
 		RateLimitBurst: l.int("RATE_LIMIT_BURST", 200, 0, maxBurst),
+
+		IdempotencyTTL: l.duration("IDEMPOTENCY_TTL", 24*time.Hour, time.Minute, 30*24*time.Hour),
 	}
 
 	// Cross-field rules, checked only when the fields themselves parsed.

@@ -9,9 +9,10 @@ import (
 	"example.com/hello/internal/items"
 )
 
-// itemHandlers adapts the items service to HTTP. Decoding, validation and error
-// mapping are shared with the other framework (api.go, common.go); these functions
-// only move data between Gin and the service.
+// itemHandlers adapts the items service to HTTP. Decoding, validation, error
+// mapping and the ETag / If-Match / Idempotency-Key headers are shared with the
+// other framework (api.go, common.go, conditional.go); these functions only move
+// data between Gin and the service.
 type itemHandlers struct {
 	svc    *items.Service
 	logger *slog.Logger
@@ -23,17 +24,17 @@ func (h itemHandlers) fail(c *gin.Context, err error) {
 }
 
 func (h itemHandlers) create(c *gin.Context) {
-	in, err := decodeItemInput(c.Request)
+	in, idem, err := decodeCreate(c.Request)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	item, err := h.svc.Create(c.Request.Context(), in)
+	item, replayed, err := h.svc.Create(c.Request.Context(), in, idem)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	c.Header("Location", itemPath(item.ID))
+	setCreated(c.Writer.Header(), item, replayed)
 	c.JSON(http.StatusCreated, item)
 }
 
@@ -41,6 +42,10 @@ func (h itemHandlers) get(c *gin.Context) {
 	item, err := h.svc.Get(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		h.fail(c, err)
+		return
+	}
+	if notModified(c.Writer.Header(), c.Request, item) {
+		c.Status(http.StatusNotModified)
 		return
 	}
 	c.JSON(http.StatusOK, item)
@@ -61,21 +66,32 @@ func (h itemHandlers) list(c *gin.Context) {
 }
 
 func (h itemHandlers) update(c *gin.Context) {
+	ifVersion, err := ifMatchVersion(c.Request)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	in, err := decodeItemInput(c.Request)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	item, err := h.svc.Update(c.Request.Context(), c.Param("id"), in)
+	item, err := h.svc.Update(c.Request.Context(), c.Param("id"), in, ifVersion)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
+	setETag(c.Writer.Header(), item)
 	c.JSON(http.StatusOK, item)
 }
 
 func (h itemHandlers) remove(c *gin.Context) {
-	if err := h.svc.Delete(c.Request.Context(), c.Param("id")); err != nil {
+	ifVersion, err := ifMatchVersion(c.Request)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if err := h.svc.Delete(c.Request.Context(), c.Param("id"), ifVersion); err != nil {
 		h.fail(c, err)
 		return
 	}
