@@ -34,7 +34,7 @@ var readableFormats = []int{1, 2}
 
 // Version is this generator's release. It is recorded in manifests and so kept as a constant
 // (not taken from VCS stamps) to keep output identical across builds of the same release.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // Manifest records what the generator wrote into a service, so that later runs can tell the
 // owners' edits from its own output.

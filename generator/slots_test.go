@@ -226,9 +226,9 @@ func TestEmbeddedCoreDeclaresTheContractSlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	declared := c.declaredSlots()
-	for _, s := range []string{"main.imports", "main.wiring", "main.shutdown", "config.fields", "config.load",
-		"config.validate", "env.example", "compose.services", "ci.github.services", "ci.gitlab.services",
-		"k8s.env", "k8s.secrets", "readme.sections", "openapi.paths", "health.checks", "server.routes"} {
+	for _, s := range []string{"main.imports", "main.setup", "main.wiring", "config.fields", "config.load",
+		"config.validate", "env.example", "compose.services", "ci.services",
+		"k8s.env", "k8s.secrets", "readme.sections", "openapi.paths"} {
 		if !declared[s] {
 			t.Errorf("core does not declare slot %s", s)
 		}

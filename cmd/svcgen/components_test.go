@@ -62,7 +62,7 @@ func TestCompletion(t *testing.T) {
 func TestComponentsListsSlots(t *testing.T) {
 	t.Parallel()
 	code, out, _ := runCLI(t, "components", "--slots")
-	if code != 0 || !regexpMatch(`(?m)^main\.imports\s+import lines`, out) || !strings.Contains(out, "server.routes") {
+	if code != 0 || !regexpMatch(`(?m)^main\.imports\s+import lines`, out) || !strings.Contains(out, "main.wiring") {
 		t.Errorf("components --slots: exit %d\n%s", code, out)
 	}
 }

@@ -36,7 +36,7 @@ func TestOverlayAddsAGroup(t *testing.T) {
 		t.Errorf("hello.txt = %q", got)
 	}
 	if got := readFile(t, dir, "EXTRAS.md"); got != "## Hello\n\nsvc says hello.\n" {
-		t.Errorf("EXTRAS.md (core's slot filled by hello) = %q", got)
+		t.Errorf("EXTRAS.md (a slot filled by hello) = %q", got)
 	}
 	if m := readFile(t, dir, ".svcgen.yaml"); !strings.Contains(m, "  deploy: kubernetes\n  extras: hello\n") {
 		t.Errorf("manifest does not record extras after svcgen's groups:\n%s", m)

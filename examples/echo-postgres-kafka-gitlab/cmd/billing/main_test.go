@@ -30,6 +30,8 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		"KAFKA_PUBLISH_TIMEOUT":  "200ms",
 		"KAFKA_CONSUMER_ENABLED": "true",
 	}
+	// The readiness checks and circuit breakers of the dependencies away.
+	away := []string{"postgres", "kafka"}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
@@ -102,7 +104,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		}
 	}
 	_, ready := get("/readyz")
-	for _, dep := range []string{"postgres", "kafka"} {
+	for _, dep := range away {
 		if !strings.Contains(ready, `"`+dep+`"`) {
 			t.Errorf("/readyz does not name %s: %s", dep, ready)
 		}

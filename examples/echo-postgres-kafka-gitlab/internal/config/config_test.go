@@ -239,8 +239,9 @@ func TestLoadDependencies(t *testing.T) {
 		"KAFKA_CONSUMER_MAX_ATTEMPTS":  "3",
 		"KAFKA_CONSUMER_RETRY_BACKOFF": "50ms",
 		"KAFKA_PUBLISH_TIMEOUT":        "300ms",
-		"OUTBOX_POLL_INTERVAL":         "250ms",
-		"OUTBOX_BATCH_SIZE":            "7",
+		// The outbox relay.
+		"OUTBOX_POLL_INTERVAL": "250ms",
+		"OUTBOX_BATCH_SIZE":    "7",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)

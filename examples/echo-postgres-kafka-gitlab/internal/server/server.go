@@ -52,6 +52,10 @@ func newEcho(deps Deps) *echo.Echo {
 	e.GET(itemsPath+"/:id", h.get)
 	e.PUT(itemsPath+"/:id", h.update)
 	e.DELETE(itemsPath+"/:id", h.remove)
+
+	for _, rt := range deps.Routes {
+		e.Add(rt.Method, routerPath(rt.Pattern), echo.WrapHandler(rt.Handler))
+	}
 	return e
 }
 

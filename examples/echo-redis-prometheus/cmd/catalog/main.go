@@ -69,7 +69,15 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	slog.SetDefault(logger) // for libraries that log through the default logger
 
 	checks := health.NewRegistry()
+	// What the HTTP layer gets; components add to it (routes, metrics) as they are wired in.
+	deps := server.Deps{
+		Config: cfg,
+		Logger: logger,
+		Health: checks,
+	}
 	m := metrics.New()
+	// RED metrics per route, served on /metrics with the breakers' states.
+	deps.Metrics = m
 
 	// Storage and events of the items resource. Clients of external dependencies are
 	// created here, register their readiness checks, and are closed by deferred calls,
@@ -89,17 +97,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	checks.Register("redis", rdb.Check, health.WithState(cacheBreaker.State))
 	m.RegisterBreaker(cacheBreaker.Name(), cacheBreaker.StateValue)
 
-	svc := items.NewService(repo, items.WithIdempotencyTTL(cfg.IdempotencyTTL))
+	deps.Items = items.NewService(repo, items.WithIdempotencyTTL(cfg.IdempotencyTTL))
 
 	srv := &http.Server{
-		Handler: server.New(server.Deps{
-			Config: cfg,
-			Logger: logger,
-			Items:  svc,
-			Health: checks,
-			// RED metrics per route, served on /metrics with the breakers' states.
-			Metrics: m,
-		}),
+		Handler:           server.New(deps),
 		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout,
 		ReadTimeout:       cfg.HTTPReadTimeout,
 		WriteTimeout:      cfg.HTTPWriteTimeout,

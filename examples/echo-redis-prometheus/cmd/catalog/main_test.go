@@ -25,6 +25,8 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		// Redis is down from the start too.
 		"REDIS_URL": "redis://127.0.0.1:1/0",
 	}
+	// The readiness checks and circuit breakers of the dependencies away.
+	away := []string{"redis"}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
@@ -97,7 +99,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		}
 	}
 	_, ready := get("/readyz")
-	for _, dep := range []string{"redis"} {
+	for _, dep := range away {
 		if !strings.Contains(ready, `"`+dep+`"`) {
 			t.Errorf("/readyz does not name %s: %s", dep, ready)
 		}
@@ -119,8 +121,10 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(metrics, counted) || strings.Contains(metrics, `route="/healthz"`) {
 		t.Errorf("GET /metrics = %d, want GET /v1/items counted and probes not:\n%s", code, metrics)
 	}
-	if !strings.Contains(metrics, `circuit_breaker_state{dependency="redis"}`) {
-		t.Errorf("GET /metrics lacks the redis breaker state")
+	for _, dep := range away {
+		if !strings.Contains(metrics, `circuit_breaker_state{dependency="`+dep+`"}`) {
+			t.Errorf("GET /metrics lacks the %s breaker state", dep)
+		}
 	}
 
 	cancel()

@@ -17,8 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/acme/catalog/internal/breaker"
 )
 
 // Config is the validated service configuration.
@@ -62,23 +60,6 @@ type Config struct {
 	Redis Redis
 }
 
-// Redis configures the Redis client, the item cache and its circuit breaker.
-type Redis struct {
-	// URL is the connection URL (REDIS_URL), e.g. redis://:pass@host:6379/0 or rediss://
-	// for TLS. It may hold a password: never log it.
-	URL string
-	// Timeout bounds every Redis call (dial, read, write). A cache slower than this is
-	// skipped: it would cost more than it saves.
-	Timeout time.Duration
-	// TTL is how long a cached item lives; it bounds how stale a cached read can be
-	// when an invalidation was lost while Redis was unreachable.
-	TTL time.Duration
-	// KeyPrefix starts every key, so that services (and test runs) can share a Redis.
-	KeyPrefix string
-	// Breaker guards every call to Redis; while it is open the cache is bypassed.
-	Breaker breaker.Settings
-}
-
 // Addr is the listen address for net.Listen.
 func (c Config) Addr() string {
 	return ":" + strconv.Itoa(c.Port)
@@ -93,7 +74,6 @@ const (
 	maxBodyLimit = 1 << 30 // 1 GiB
 	maxRate      = 1_000_000
 	maxBurst     = 1_000_000
-	maxFailures  = 1_000_000
 )
 
 // Load reads the configuration through getenv (os.Getenv in production, a map lookup
@@ -120,13 +100,7 @@ func Load(getenv func(string) string) (Config, error) {
 
 		IdempotencyTTL: l.duration("IDEMPOTENCY_TTL", 24*time.Hour, time.Minute, 30*24*time.Hour),
 
-		Redis: Redis{
-			URL:       l.url("REDIS_URL", "redis", "rediss"),
-			Timeout:   l.duration("REDIS_TIMEOUT", 250*time.Millisecond, minTimeout, time.Minute),
-			TTL:       l.duration("CACHE_TTL", 5*time.Minute, time.Second, 7*24*time.Hour),
-			KeyPrefix: l.str("REDIS_KEY_PREFIX", "catalog:"),
-			Breaker:   l.breaker("REDIS"),
-		},
+		Redis: l.redis(),
 	}
 
 	// Cross-field rules, checked only when the fields themselves parsed.
@@ -249,16 +223,4 @@ func (l *loader) str(name, def string) string {
 		return raw
 	}
 	return def
-}
-
-// breaker reads the circuit breaker settings PREFIX_BREAKER_FAILURES,
-// PREFIX_BREAKER_OPEN_TIMEOUT and PREFIX_BREAKER_HALF_OPEN_REQUESTS. The defaults
-// open after 5 consecutive failures and try again after 5s, so a dependency that
-// comes back is in use again within seconds.
-func (l *loader) breaker(prefix string) breaker.Settings {
-	return breaker.Settings{
-		Failures:         uint32(l.int(prefix+"_BREAKER_FAILURES", 5, 1, maxFailures)),
-		OpenTimeout:      l.duration(prefix+"_BREAKER_OPEN_TIMEOUT", 5*time.Second, minTimeout, maxTimeout),
-		HalfOpenRequests: uint32(l.int(prefix+"_BREAKER_HALF_OPEN_REQUESTS", 1, 1, maxFailures)),
-	}
 }

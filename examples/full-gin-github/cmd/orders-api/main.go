@@ -7,7 +7,7 @@
 // server stops accepting connections, finishes in-flight requests within
 // SHUTDOWN_TIMEOUT, and only then are clients of external dependencies closed
 // (the outbox relay first makes a last attempt to publish what is pending, bounded
-// by KAFKA_PUBLISH_TIMEOUT).
+// by the broker's publish timeout).
 //
 // With -healthcheck it instead probes a running instance (GET /healthz on
 // 127.0.0.1:$PORT) and exits 0 when it is alive, 1 otherwise: the container image's
@@ -74,7 +74,15 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	slog.SetDefault(logger) // for libraries that log through the default logger
 
 	checks := health.NewRegistry()
+	// What the HTTP layer gets; components add to it (routes, metrics) as they are wired in.
+	deps := server.Deps{
+		Config: cfg,
+		Logger: logger,
+		Health: checks,
+	}
 	m := metrics.New()
+	// RED metrics per route, served on /metrics with the breakers' states.
+	deps.Metrics = m
 
 	// Storage and events of the items resource. Clients of external dependencies are
 	// created here, register their readiness checks, and are closed by deferred calls,
@@ -103,19 +111,20 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	defer publisher.Close()
+	publishTimeout := cfg.Kafka.PublishTimeout
 	checks.Register("kafka", publisher.Check, health.WithState(kafkaBreaker.State))
 	m.RegisterBreaker(kafkaBreaker.Name(), kafkaBreaker.StateValue)
 
 	// The transactional outbox: every write stores its event with the change, and
 	// the relay publishes stored events in the background, so no request waits for
-	// Kafka. The relay outlives the HTTP drain (its context is not the signal's) and
-	// is stopped — with a last attempt bounded by KAFKA_PUBLISH_TIMEOUT — before the
+	// the broker. The relay outlives the HTTP drain (its context is not the signal's) and
+	// is stopped — with a last attempt bounded by the publish timeout — before the
 	// publisher and the database close.
 	store := db.Outbox()
 	relay := outbox.NewRelay(store, publisher, outbox.Settings{
 		PollInterval:   cfg.Outbox.PollInterval,
 		BatchSize:      cfg.Outbox.BatchSize,
-		PublishTimeout: cfg.Kafka.PublishTimeout,
+		PublishTimeout: publishTimeout,
 	}, logger, outbox.WithObserver(m.RegisterOutbox()))
 	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
 	relayed := make(chan struct{})
@@ -146,17 +155,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	checks.Register("redis", rdb.Check, health.WithState(cacheBreaker.State))
 	m.RegisterBreaker(cacheBreaker.Name(), cacheBreaker.StateValue)
 
-	svc := items.NewService(repo, items.WithIdempotencyTTL(cfg.IdempotencyTTL))
+	deps.Items = items.NewService(repo, items.WithIdempotencyTTL(cfg.IdempotencyTTL))
 
 	srv := &http.Server{
-		Handler: server.New(server.Deps{
-			Config: cfg,
-			Logger: logger,
-			Items:  svc,
-			Health: checks,
-			// RED metrics per route, served on /metrics with the breakers' states.
-			Metrics: m,
-		}),
+		Handler:           server.New(deps),
 		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout,
 		ReadTimeout:       cfg.HTTPReadTimeout,
 		WriteTimeout:      cfg.HTTPWriteTimeout,

@@ -3,25 +3,21 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // TestEveryAcknowledgedWriteIsPublished runs the whole service against an
-// in-process Kafka (kfake) and the PostgreSQL of DATABASE_URL: every write the API
+// in-process Kafka (kfake) and the test database: every write the API
 // acknowledged reaches the topic as an event keyed by the item, in version order,
 // with the envelope's headers — through the outbox, without any request waiting
 // for the broker.
@@ -274,49 +270,4 @@ func startService(t *testing.T, env map[string]string) (base string, stop func()
 		t.Fatal("the service did not log its address")
 	}
 	return "", stop
-}
-
-// testDatabaseURL returns DATABASE_URL pointed at a fresh schema, dropped when the
-// test ends; it skips without DATABASE_URL, and fails instead under CI=true.
-func testDatabaseURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("DATABASE_URL is not set; with CI=true the PostgreSQL integration tests must run")
-		}
-		t.Skip("DATABASE_URL is not set: skipping the PostgreSQL integration test")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	schema := "test_" + strings.ToLower(rand.Text())
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connecting to DATABASE_URL: %v", err)
-	}
-	defer func() { _ = conn.Close(ctx) }()
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-			return
-		}
-		defer func() { _ = conn.Close(ctx) }()
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }

@@ -12,14 +12,11 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"net"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/acme/orders-api/internal/breaker"
 )
 
 // Config is the validated service configuration.
@@ -72,78 +69,6 @@ type Config struct {
 	Outbox Outbox
 }
 
-// Postgres configures the PostgreSQL pool, queries and their circuit breaker.
-type Postgres struct {
-	// URL is the connection string (DATABASE_URL), e.g.
-	// postgres://user:pass@host:5432/db?sslmode=require. It may hold a password: never log it.
-	URL string
-	// MaxConns and MinConns bound the pool; MinConns connections are kept open.
-	MaxConns int32
-	MinConns int32
-	// ConnectTimeout bounds establishing one connection.
-	ConnectTimeout time.Duration
-	// QueryTimeout bounds every query, so a stuck database gives a 503 well before
-	// the request deadline.
-	QueryTimeout time.Duration
-	// MaxConnLifetime and MaxConnIdleTime recycle connections, so that the pool
-	// follows fail-overs and DNS changes and gives idle ones back.
-	MaxConnLifetime time.Duration
-	MaxConnIdleTime time.Duration
-	// Breaker guards every call to the database.
-	Breaker breaker.Settings
-}
-
-// Redis configures the Redis client, the item cache and its circuit breaker.
-type Redis struct {
-	// URL is the connection URL (REDIS_URL), e.g. redis://:pass@host:6379/0 or rediss://
-	// for TLS. It may hold a password: never log it.
-	URL string
-	// Timeout bounds every Redis call (dial, read, write). A cache slower than this is
-	// skipped: it would cost more than it saves.
-	Timeout time.Duration
-	// TTL is how long a cached item lives; it bounds how stale a cached read can be
-	// when an invalidation was lost while Redis was unreachable.
-	TTL time.Duration
-	// KeyPrefix starts every key, so that services (and test runs) can share a Redis.
-	KeyPrefix string
-	// Breaker guards every call to Redis; while it is open the cache is bypassed.
-	Breaker breaker.Settings
-}
-
-// Kafka configures the event producer, the consumer and their circuit breaker.
-type Kafka struct {
-	// Brokers are the seed brokers (KAFKA_BROKERS, comma-separated host:port).
-	Brokers []string
-	// Topic receives an event for every item write and is what the consumer reads.
-	Topic string
-	// ConsumerEnabled runs the consumer skeleton; ConsumerGroup is its group.
-	ConsumerEnabled bool
-	ConsumerGroup   string
-	// ConsumerMaxAttempts is how many times the consumer calls its handler for one
-	// event before giving up on it and sending it to DLQTopic.
-	ConsumerMaxAttempts int
-	// ConsumerRetryBackoff is the pause after the first failed attempt; it doubles
-	// after each further one.
-	ConsumerRetryBackoff time.Duration
-	// DLQTopic receives the events the consumer gave up on, with the error in a header.
-	DLQTopic string
-	// PublishTimeout bounds one attempt of the outbox relay to publish a batch; an
-	// attempt the brokers do not acknowledge in time is abandoned and retried later.
-	PublishTimeout time.Duration
-	// Breaker guards publishing; while it is open the relay's attempts fail at once
-	// and its events wait in the outbox.
-	Breaker breaker.Settings
-}
-
-// Outbox configures the outbox relay.
-type Outbox struct {
-	// PollInterval is how often the relay looks for events nobody told it about
-	// (written by another replica); this replica's own writes wake it at once.
-	PollInterval time.Duration
-	// BatchSize is the most events published in one batch.
-	BatchSize int
-}
-
 // Addr is the listen address for net.Listen.
 func (c Config) Addr() string {
 	return ":" + strconv.Itoa(c.Port)
@@ -158,11 +83,6 @@ const (
 	maxBodyLimit = 1 << 30 // 1 GiB
 	maxRate      = 1_000_000
 	maxBurst     = 1_000_000
-	maxConns     = 10_000
-	maxFailures  = 1_000_000
-
-	maxOutboxBatch  = 10_000
-	maxOutboxMemory = 10_000_000
 )
 
 // Load reads the configuration through getenv (os.Getenv in production, a map lookup
@@ -189,31 +109,13 @@ func Load(getenv func(string) string) (Config, error) {
 
 		IdempotencyTTL: l.duration("IDEMPOTENCY_TTL", 24*time.Hour, time.Minute, 30*24*time.Hour),
 
-		Postgres: Postgres{
-			URL:             l.url("DATABASE_URL", "postgres", "postgresql"),
-			MaxConns:        int32(l.int("DB_MAX_CONNS", 10, 1, maxConns)),
-			MinConns:        int32(l.int("DB_MIN_CONNS", 0, 0, maxConns)),
-			ConnectTimeout:  l.duration("DB_CONNECT_TIMEOUT", 3*time.Second, minTimeout, maxTimeout),
-			QueryTimeout:    l.duration("DB_QUERY_TIMEOUT", 3*time.Second, minTimeout, maxTimeout),
-			MaxConnLifetime: l.duration("DB_MAX_CONN_LIFETIME", 30*time.Minute, time.Second, 24*time.Hour),
-			MaxConnIdleTime: l.duration("DB_MAX_CONN_IDLE_TIME", 5*time.Minute, time.Second, 24*time.Hour),
-			Breaker:         l.breaker("DB"),
-		},
+		Postgres: l.postgres(),
 
-		Redis: Redis{
-			URL:       l.url("REDIS_URL", "redis", "rediss"),
-			Timeout:   l.duration("REDIS_TIMEOUT", 250*time.Millisecond, minTimeout, time.Minute),
-			TTL:       l.duration("CACHE_TTL", 5*time.Minute, time.Second, 7*24*time.Hour),
-			KeyPrefix: l.str("REDIS_KEY_PREFIX", "orders-api:"),
-			Breaker:   l.breaker("REDIS"),
-		},
+		Redis: l.redis(),
 
 		Kafka: l.kafka(),
 
-		Outbox: Outbox{
-			PollInterval: l.duration("OUTBOX_POLL_INTERVAL", time.Second, 10*time.Millisecond, time.Hour),
-			BatchSize:    l.int("OUTBOX_BATCH_SIZE", 100, 1, maxOutboxBatch),
-		},
+		Outbox: l.outbox(),
 	}
 
 	// Cross-field rules, checked only when the fields themselves parsed.
@@ -224,9 +126,6 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if !l.failed["RATE_LIMIT_RPS"] && !l.failed["RATE_LIMIT_BURST"] && cfg.RateLimitRPS > 0 && cfg.RateLimitBurst < 1 {
 		l.errorf("RATE_LIMIT_BURST must be between 1 and %d when RATE_LIMIT_RPS is above 0, got %d", maxBurst, cfg.RateLimitBurst)
-	}
-	if !l.failed["DB_MIN_CONNS"] && !l.failed["DB_MAX_CONNS"] && cfg.Postgres.MinConns > cfg.Postgres.MaxConns {
-		l.errorf("DB_MIN_CONNS (%d) must not exceed DB_MAX_CONNS (%d)", cfg.Postgres.MinConns, cfg.Postgres.MaxConns)
 	}
 
 	if len(l.errs) > 0 {
@@ -333,55 +232,6 @@ func (l *loader) url(name string, schemes ...string) string {
 	return raw
 }
 
-// kafka reads the Kafka settings. The dead-letter topic follows the events topic
-// unless it is set, and must differ from it: dead-lettered events would be
-// consumed, and fail, again and again.
-func (l *loader) kafka() Kafka {
-	k := Kafka{
-		Brokers:              l.brokers("KAFKA_BROKERS"),
-		Topic:                l.str("KAFKA_TOPIC", "orders-api.items"),
-		ConsumerEnabled:      l.bool("KAFKA_CONSUMER_ENABLED", false),
-		ConsumerGroup:        l.str("KAFKA_CONSUMER_GROUP", "orders-api"),
-		ConsumerMaxAttempts:  l.int("KAFKA_CONSUMER_MAX_ATTEMPTS", 5, 1, 100),
-		ConsumerRetryBackoff: l.duration("KAFKA_CONSUMER_RETRY_BACKOFF", 500*time.Millisecond, minTimeout, time.Minute),
-		DLQTopic:             l.str("KAFKA_DLQ_TOPIC", ""),
-		PublishTimeout:       l.duration("KAFKA_PUBLISH_TIMEOUT", 2*time.Second, minTimeout, time.Minute),
-		Breaker:              l.breaker("KAFKA"),
-	}
-	if k.DLQTopic == "" {
-		k.DLQTopic = k.Topic + ".dlq"
-	}
-	if k.DLQTopic == k.Topic {
-		l.fail("KAFKA_DLQ_TOPIC", "must differ from KAFKA_TOPIC (%q)", k.Topic)
-	}
-	return k
-}
-
-// brokers reads a required comma-separated list of host:port addresses.
-func (l *loader) brokers(name string) []string {
-	raw, ok := l.lookup(name)
-	if !ok {
-		l.fail(name, "is required (comma-separated host:port, e.g. localhost:9092)")
-		return nil
-	}
-	var out []string
-	for b := range strings.SplitSeq(raw, ",") {
-		b = strings.TrimSpace(b)
-		if b == "" {
-			continue
-		}
-		if host, port, err := net.SplitHostPort(b); err != nil || host == "" || port == "" {
-			l.fail(name, "must be comma-separated host:port addresses, got %q", raw)
-			return nil
-		}
-		out = append(out, b)
-	}
-	if len(out) == 0 {
-		l.fail(name, "must name at least one host:port, got %q", raw)
-	}
-	return out
-}
-
 // bool reads true/false (also 1/0, yes/no, on/off).
 func (l *loader) bool(name string, def bool) bool {
 	raw, ok := l.lookup(name)
@@ -404,16 +254,4 @@ func (l *loader) str(name, def string) string {
 		return raw
 	}
 	return def
-}
-
-// breaker reads the circuit breaker settings PREFIX_BREAKER_FAILURES,
-// PREFIX_BREAKER_OPEN_TIMEOUT and PREFIX_BREAKER_HALF_OPEN_REQUESTS. The defaults
-// open after 5 consecutive failures and try again after 5s, so a dependency that
-// comes back is in use again within seconds.
-func (l *loader) breaker(prefix string) breaker.Settings {
-	return breaker.Settings{
-		Failures:         uint32(l.int(prefix+"_BREAKER_FAILURES", 5, 1, maxFailures)),
-		OpenTimeout:      l.duration(prefix+"_BREAKER_OPEN_TIMEOUT", 5*time.Second, minTimeout, maxTimeout),
-		HalfOpenRequests: uint32(l.int(prefix+"_BREAKER_HALF_OPEN_REQUESTS", 1, 1, maxFailures)),
-	}
 }

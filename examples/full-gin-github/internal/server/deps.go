@@ -23,6 +23,9 @@ type Deps struct {
 	Logger *slog.Logger
 	Items  *items.Service
 	Health *health.Registry
+	// Routes are the routes components add (main.wiring); each is served inside the
+	// middleware chain.
+	Routes []Route
 	// Metrics, when set, records RED metrics of every request and serves GET /metrics.
 	Metrics *metrics.Metrics
 }

@@ -60,6 +60,10 @@ func newEngine(deps Deps) *gin.Engine {
 	r.GET(itemsPath+"/:id", h.get)
 	r.PUT(itemsPath+"/:id", h.update)
 	r.DELETE(itemsPath+"/:id", h.remove)
+
+	for _, rt := range deps.Routes {
+		r.Handle(rt.Method, routerPath(rt.Pattern), gin.WrapH(rt.Handler))
+	}
 	return r
 }
 

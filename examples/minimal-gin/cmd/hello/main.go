@@ -66,21 +66,22 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	slog.SetDefault(logger) // for libraries that log through the default logger
 
 	checks := health.NewRegistry()
+	// What the HTTP layer gets; components add to it (routes, metrics) as they are wired in.
+	deps := server.Deps{
+		Config: cfg,
+		Logger: logger,
+		Health: checks,
+	}
 
 	// Storage and events of the items resource. Clients of external dependencies are
 	// created here, register their readiness checks, and are closed by deferred calls,
 	// which run after app.Serve has drained the in-flight requests that use them.
 	var repo items.Repository = items.NewMemoryRepository()
 
-	svc := items.NewService(repo, items.WithIdempotencyTTL(cfg.IdempotencyTTL))
+	deps.Items = items.NewService(repo, items.WithIdempotencyTTL(cfg.IdempotencyTTL))
 
 	srv := &http.Server{
-		Handler: server.New(server.Deps{
-			Config: cfg,
-			Logger: logger,
-			Items:  svc,
-			Health: checks,
-		}),
+		Handler:           server.New(deps),
 		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout,
 		ReadTimeout:       cfg.HTTPReadTimeout,
 		WriteTimeout:      cfg.HTTPWriteTimeout,

@@ -22,6 +22,9 @@ type Deps struct {
 	Logger *slog.Logger
 	Items  *items.Service
 	Health *health.Registry
+	// Routes are the routes components add (main.wiring); each is served inside the
+	// middleware chain.
+	Routes []Route
 }
 
 // Paths of the probe endpoints. Orchestrators call them
