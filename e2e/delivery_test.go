@@ -223,7 +223,7 @@ func TestGeneratedServicesPassGolangciLint(t *testing.T) {
 	if out, err := run("", bin, "version", "--short"); err != nil || "v"+strings.TrimPrefix(out, "v") != generator.Tools.GolangciLint {
 		t.Logf("golangci-lint %s here; generated CI pins %s", out, generator.Tools.GolangciLint)
 	}
-	for _, fw := range []string{"gin", "echo"} {
+	for _, fw := range []string{"gin", "echo", "stdlib", "chi"} {
 		t.Run(fw, func(t *testing.T) {
 			s := &stack{name: "lint-" + fw, framework: fw, ci: "github"}
 			dir := filepath.Join(t.TempDir(), s.name)

@@ -18,7 +18,7 @@ import (
 var coreFlags = []string{"--database", "none", "--cache", "none", "--broker", "none", "--metrics", "none", "--ci", "none", "--deploy", "none"}
 
 func TestCoreServiceBuildsTestsAndServes(t *testing.T) {
-	for _, fw := range []string{"gin", "echo"} {
+	for _, fw := range []string{"gin", "echo", "stdlib", "chi"} {
 		t.Run(fw, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "orders-api")
 			svcgen(t, append([]string{"new", "orders-api", "--module", "example.com/orders-api", "--framework", fw, "-o", dir}, coreFlags...)...)

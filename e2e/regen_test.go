@@ -91,14 +91,14 @@ func TestRegenSwitchFrameworkKeepsEdits(t *testing.T) {
 
 	ownersEdits(t, dir)
 	out = svcgen(t, "set", "framework", "echo", "-C", dir)
-	for _, want := range []string{"update    internal/server/server.go (echo)", "merge     go.mod (core)"} {
+	for _, want := range []string{"update    internal/server/router.go (echo)", "merge     go.mod (core)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("set framework echo output lacks %q:\n%s", want, out)
 		}
 	}
 	checkOwnersEdits(t, dir)
 	tree := testtree.ReadAll(t, dir)
-	if !strings.Contains(tree["internal/server/server.go"], "labstack/echo/v5") || !strings.Contains(tree[".svcgen.yaml"], "framework: echo") {
+	if !strings.Contains(tree["internal/server/router.go"], "labstack/echo/v5") || !strings.Contains(tree[".svcgen.yaml"], "framework: echo") {
 		t.Error("the server was not switched to Echo")
 	}
 	if strings.Contains(tree["go.mod"], "gin-gonic/gin") || !strings.Contains(tree["go.mod"], "labstack/echo/v5") {
@@ -174,7 +174,7 @@ func TestRegenAddRemoveRedisKeepsEdits(t *testing.T) {
 // command exits non-zero; the dry run before it changes nothing.
 func TestRegenCollidingEditIsMarked(t *testing.T) {
 	dir := newRegenService(t, "gin")
-	const server = "internal/server/server.go"
+	const server = "internal/server/router.go"
 	replaceIn(t, dir, server, "r.RedirectTrailingSlash = false", "r.RedirectTrailingSlash = true")
 	backdate(t, dir)
 	before := testtree.ReadAll(t, dir)
@@ -200,7 +200,7 @@ func TestRegenCollidingEditIsMarked(t *testing.T) {
 			t.Errorf("%s lacks %q:\n%s", server, want, tree[server])
 		}
 	}
-	if !strings.Contains(tree["internal/server/middleware.go"], "labstack/echo/v5") || !strings.Contains(tree[".svcgen.yaml"], "framework: echo") {
+	if !strings.Contains(tree["go.mod"], "labstack/echo/v5") || !strings.Contains(tree[".svcgen.yaml"], "framework: echo") {
 		t.Error("the rest of the change was not applied")
 	}
 	out, code = svcgenExit(t, "regen", "--check", "-C", dir)

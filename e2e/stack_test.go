@@ -27,7 +27,7 @@ func TestFullStackService(t *testing.T) {
 		t.Skip("full stack: DATABASE_URL and REDIS_URL are not both set; start the servers with scripts/services.sh")
 	}
 	redisURL := os.Getenv("REDIS_URL")
-	for _, fw := range []string{"gin", "echo"} {
+	for _, fw := range []string{"gin", "echo", "stdlib", "chi"} {
 		t.Run(fw, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "stack-svc")
 			svcgen(t, "new", "stack-svc", "--module", "example.com/stack-svc", "--framework", fw,

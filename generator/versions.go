@@ -17,6 +17,7 @@ const GoVersion = "1.26"
 var Versions = map[string]string{
 	"github.com/gin-gonic/gin":            "v1.12.0",
 	"github.com/labstack/echo/v5":         "v5.4.4",
+	"github.com/go-chi/chi/v5":            "v5.5.0",
 	"golang.org/x/time":                   "v0.16.0",
 	"github.com/jackc/pgx/v5":             "v5.12.0",
 	"github.com/redis/go-redis/v9":        "v9.23.0",

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Throughput of a generated full-stack service against its bare framework.
 #
-# For Gin and Echo: generates a service with PostgreSQL, Redis and Prometheus (Kafka off, CI and
-# deploy files off), builds it and a bare hello-world of the same framework version
-# (scripts/testdata/bare/<fw>, built in a temporary module with the service's go.mod/go.sum), and
+# For each framework (Gin, Echo, net/http ServeMux, chi): generates a service with PostgreSQL,
+# Redis and Prometheus (Kafka off, CI and deploy files off), builds it and a bare hello-world of
+# the same framework version (scripts/testdata/bare/<fw>, built in a temporary module with the
+# service's go.mod/go.sum), and
 # runs wrk on loopback against GET /healthz and GET /v1/items/{id} (a Redis cache hit; the bare
 # server answers a fixed item). The service runs as in production (LOG_LEVEL=info, real
 # PostgreSQL and Redis from scripts/services.sh) except RATE_LIMIT_RPS=0: all load comes from one
@@ -15,17 +16,17 @@
 # bare server and the service back to back on each endpoint, in alternating order (bare first
 # in odd runs, the service first in even ones), and a ratio is the median of the runs' paired
 # ratios: drift slower than one pair cancels out instead of landing on one side.
-# The last line is `ratio skeleton/bare healthz: X.XX`, the lower of the two frameworks
+# The last line is `ratio skeleton/bare healthz: X.XX`, the lowest of the frameworks
 # (target: 0.85 or more; exit status 1 below it).
 # Usage: scripts/bench-service.sh            env: RUNS (default 6), DURATION (default 5s),
-#        CONNS (default 32), FRAMEWORKS (default "gin echo"), MIN_RATIO (default 0.85)
+#        CONNS (default 32), FRAMEWORKS (default "gin echo stdlib chi"), MIN_RATIO (default 0.85)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 runs=${RUNS:-6}
 duration=${DURATION:-5s}
 conns=${CONNS:-32}
-frameworks=${FRAMEWORKS:-gin echo}
+frameworks=${FRAMEWORKS:-gin echo stdlib chi}
 min_ratio=${MIN_RATIO:-0.85}
 log() { echo "bench-service: $*" >&2; }
 

@@ -4,7 +4,7 @@
 # access to vuln.go.dev is needed).
 #
 # Usage: scripts/vulncheck.sh [DIR...]
-#   DIR...  Go modules to scan. Without any, two full-stack services (Gin and Echo, with
+#   DIR...  Go modules to scan. Without any, four full-stack services (one per framework, with
 #           postgres/redis/kafka/prometheus where `svcgen new` accepts them) are generated into a
 #           temporary directory and scanned.
 #
@@ -572,7 +572,7 @@ if [ "${#dirs[@]}" -eq 0 ]; then
   t=$(now)
   log "building svcgen from $REPO"
   (cd "$REPO" && go build -o "$tmp/bin/svcgen" ./cmd/svcgen) || die "could not build ./cmd/svcgen"
-  for fw in gin echo; do
+  for fw in gin echo stdlib chi; do
     gen_service "vc-$fw" "$fw" "$tmp/vc-$fw" || die "could not generate the $fw service"
     dirs+=("$tmp/vc-$fw")
   done

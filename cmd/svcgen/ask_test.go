@@ -345,7 +345,7 @@ func TestNewInteractiveFailsOnBadFlagsBeforeAsking(t *testing.T) {
 	dir := t.TempDir()
 	script := prompt.NewScript()
 	code, _, stderr := runInteractive(t, script, "new", "--framework", "fiber", "-o", filepath.Join(dir, "svc"))
-	if code == 0 || !strings.Contains(stderr, `framework "fiber" is not valid: allowed values are echo, gin`) {
+	if code == 0 || !strings.Contains(stderr, `framework "fiber" is not valid: allowed values are chi, echo, gin, stdlib`) {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 	if len(script.Asked) != 0 {
@@ -383,7 +383,7 @@ func TestNewAnswerFileErrorsNameFileKeyAndAllowedValues(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	cases := map[string]string{
-		"name: svc\nframework: fiber\n": `answers.yaml: framework "fiber" is not valid: allowed values are echo, gin`,
+		"name: svc\nframework: fiber\n": `answers.yaml: framework "fiber" is not valid: allowed values are chi, echo, gin, stdlib`,
 		"name: svc\nframwork: echo\n":   `answers.yaml: line 2: unknown key "framwork": allowed keys are name, module, framework`,
 	}
 	for content, want := range cases {

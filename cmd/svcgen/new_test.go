@@ -62,7 +62,7 @@ func TestNewRejectsBadValuesWritingNothing(t *testing.T) {
 		want []string
 	}{
 		{[]string{"new", "Bad_Name", "-y"}, []string{`"Bad_Name"`, "lowercase"}},
-		{[]string{"new", "svc", "-y", "--framework", "fiber"}, []string{`framework "fiber"`, "echo, gin"}},
+		{[]string{"new", "svc", "-y", "--framework", "fiber"}, []string{`framework "fiber"`, "chi, echo, gin, stdlib"}},
 		{[]string{"new", "svc", "-y", "--ci", "jenkins"}, []string{`ci "jenkins"`, "none"}},
 		{[]string{"new", "svc", "-y", "--module", "github.com/acme/x/v1"}, []string{"github.com/acme/x/v1"}},
 		{[]string{"new", "-y"}, []string{"NAME is required"}},

@@ -1,0 +1,38 @@
+// Command bare is the net/http ServeMux baseline of scripts/bench-service.sh: the standard
+// library with no middleware, answering GET /healthz like the generated service's liveness
+// probe and GET /v1/items/{id} with a fixed item. Test data: built in a temporary module whose
+// go.mod is the generated service's, like the other baselines.
+package main
+
+import (
+	"encoding/json"
+	"log"
+	"net/http"
+	"os"
+	"time"
+)
+
+func main() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/health+json")
+		_, _ = w.Write([]byte(`{"status":"pass"}`))
+	})
+	mux.HandleFunc("GET /v1/items/{id}", func(w http.ResponseWriter, r *http.Request) {
+		body, _ := json.Marshal(map[string]any{"id": r.PathValue("id"), "name": "bench item", "price": 100})
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	})
+	// The same http.Server timeouts as the generated service's defaults: they are server
+	// configuration every production server needs (per-request deadlines cost net/http a few
+	// percent), not middleware, so the ratio measures the middleware stack alone.
+	srv := &http.Server{
+		Addr:              ":" + os.Getenv("PORT"),
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+	}
+	log.Fatal(srv.ListenAndServe())
+}
