@@ -72,12 +72,6 @@ func withRequestID(w http.ResponseWriter, r *http.Request) *http.Request {
 	return r.WithContext(requestid.NewContext(r.Context(), id))
 }
 
-// quietProbe reports whether r is a probe whose access log line would be dropped (probes log at
-// debug level): the access log then skips even reading the clock for it.
-func quietProbe(logger *slog.Logger, r *http.Request) bool {
-	return isProbe(r.URL.Path) && !logger.Enabled(r.Context(), slog.LevelDebug)
-}
-
 // statusClientClosed is the status the access log and the metrics record for a
 // request whose client left before the answer (nginx's 499). Whatever the service
 // then writes goes nowhere; counting it as the 503 it would have been would page the

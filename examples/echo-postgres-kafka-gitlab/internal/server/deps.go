@@ -1,15 +1,18 @@
-// Package server builds the HTTP handler: routes, middleware and the adapters
-// between HTTP and the items service.
+// Package server builds the HTTP handler: the middleware chain, the routes, and the
+// handlers between HTTP and the items service.
 //
-// The framework-specific parts (router, middleware, handlers) live in server.go,
-// middleware.go and items.go; everything both frameworks share — error mapping,
-// request decoding, rate limiting, security headers, access log fields — lives in
-// the other files, so the HTTP behaviour is the same whichever framework is used,
+// Everything is written once on net/http: middleware.go (request ID, access log,
+// recovery, rate limit, timeout, body limit, security headers), items.go
+// (the handlers), api.go, conditional.go and common.go (decoding, conditional requests,
+// problems). router.go, the only file that differs between HTTP frameworks, registers
+// the route table (routes.go) with the framework and answers unknown routes and methods
+// with core's problems, so the HTTP behaviour is the same whichever framework is used,
 // and server_test.go checks it through the plain http.Handler that New returns.
 package server
 
 import (
 	"log/slog"
+	"net/http"
 
 	"gitlab.com/acme/billing/internal/config"
 	"gitlab.com/acme/billing/internal/health"
@@ -22,9 +25,14 @@ type Deps struct {
 	Logger *slog.Logger
 	Items  *items.Service
 	Health *health.Registry
-	// Routes are the routes components add (main.wiring); each is served inside the
-	// middleware chain.
+	// Routes are served besides the API's own: the routes of components wired in main.
 	Routes []Route
+}
+
+// New returns the service's HTTP handler: the middleware chain in front of the
+// framework's router, which serves Routes(deps).
+func New(deps Deps) http.Handler {
+	return chain(deps, newRouter(bind(Routes(deps))))
 }
 
 // Paths of the probe endpoints. Orchestrators call them

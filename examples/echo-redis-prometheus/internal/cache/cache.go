@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -29,35 +30,54 @@ type Client struct {
 	timeout time.Duration
 	ttl     time.Duration
 	prefix  string
+
+	pending pending       // keys whose invalidation failed (see pending.go)
+	kick    chan struct{} // wakes the retry loop
+	stop    func()        // ends the retry loop and waits for it
+	stopped chan struct{}
 }
 
 // Open configures a client from cfg without connecting: go-redis dials on first
-// use. It fails only on a URL go-redis cannot parse.
-func Open(cfg config.Redis, b *breaker.Breaker, logger *slog.Logger) (*Client, error) {
-	opts, err := redis.ParseURL(cfg.URL)
+// use. It fails only on a URL go-redis cannot parse. It starts the loop that
+// retries failed invalidations; Close stops it.
+func Open(cfg config.Redis, b *breaker.Breaker, logger *slog.Logger, opts ...Option) (*Client, error) {
+	ropts, err := redis.ParseURL(cfg.URL)
 	if err != nil {
 		// The parse error can quote the URL, password included; say only what is wrong.
 		return nil, errors.New("REDIS_URL is not a valid Redis URL")
 	}
-	opts.DialTimeout = cfg.Timeout
-	opts.ReadTimeout = cfg.Timeout
-	opts.WriteTimeout = cfg.Timeout
-	opts.PoolTimeout = cfg.Timeout
+	ropts.DialTimeout = cfg.Timeout
+	ropts.ReadTimeout = cfg.Timeout
+	ropts.WriteTimeout = cfg.Timeout
+	ropts.PoolTimeout = cfg.Timeout
 	// A failed cache call is not worth retrying: the repository answers instead.
-	opts.MaxRetries = -1
-	opts.DialerRetries = 1 // the fewest go-redis allows; its default retries a refused dial 5 times
-	return &Client{
-		rdb:     redis.NewClient(opts),
+	ropts.MaxRetries = -1
+	ropts.DialerRetries = 1 // the fewest go-redis allows; its default retries a refused dial 5 times
+	c := &Client{
+		rdb:     redis.NewClient(ropts),
 		breaker: b,
 		logger:  logger,
 		timeout: cfg.Timeout,
 		ttl:     cfg.TTL,
 		prefix:  cfg.KeyPrefix,
-	}, nil
+		pending: pending{max: defaultMaxPending},
+		kick:    make(chan struct{}, 1),
+		stopped: make(chan struct{}),
+	}
+	for _, opt := range opts {
+		opt(c)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.stop = sync.OnceFunc(func() { cancel(); <-c.stopped })
+	go c.retryLoop(ctx)
+	return c, nil
 }
 
-// Close closes the client's connections.
-func (c *Client) Close() error { return c.rdb.Close() }
+// Close stops retrying failed invalidations and closes the client's connections.
+func (c *Client) Close() error {
+	c.stop()
+	return c.rdb.Close()
+}
 
 // Check is the readiness check: Redis answers PING, through the breaker so that a
 // ping after the open timeout is the trial that closes it again. Messages are

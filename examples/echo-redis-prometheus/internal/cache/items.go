@@ -40,9 +40,13 @@ const itemSchema = "item.v1:"
 // replica meanwhile — as if it had arrived a moment earlier — but that state is
 // never cached.
 //
-// The limit left, bounded by the TTL: an invalidation that fails (Redis
-// unreachable, breaker open) leaves the old entry until it expires. Lists are not
-// cached: a page depends on every item in it, which makes invalidation costly.
+// An invalidation that fails (Redis unreachable, breaker open) is remembered and
+// retried until Redis takes it; meanwhile reads of that item on this replica
+// bypass the cache, so the entry the write replaced is never served here once
+// Redis is back. Another replica can serve it for about one retry interval
+// after Redis returns, and a replica that stops with invalidations pending
+// leaves them to the TTL (see pending.go). Lists are not cached: a page depends
+// on every item in it, which makes invalidation costly.
 type ItemCache struct {
 	c       *Client
 	next    items.Repository
@@ -58,9 +62,13 @@ func (c *Client) Items(next items.Repository) *ItemCache {
 
 func (r *ItemCache) itemKey(id string) string { return r.c.key("items:" + id) }
 
-// Get implements items.Repository. A hit is one Redis GET.
+// Get implements items.Repository. A hit is one Redis GET. An item whose
+// invalidation is still pending is read from the repository and not cached.
 func (r *ItemCache) Get(ctx context.Context, id string) (items.Item, error) {
 	key := r.itemKey(id)
+	if r.c.pending.stale(key) {
+		return r.flights.do(ctx, id, func(ctx context.Context) (items.Item, error) { return r.next.Get(ctx, id) })
+	}
 	var raw []byte
 	err := r.c.do(ctx, func(ctx context.Context) error {
 		var err error
@@ -118,25 +126,30 @@ func (r *ItemCache) load(ctx context.Context, key, id string, unreadable []byte)
 
 // invalidate deletes the cached entry of id, and with it any fill's lease, after a
 // write. It runs whatever the write returned: one that failed on a timeout may
-// still have committed.
-func (r *ItemCache) invalidate(ctx context.Context, id string) {
+// still have committed. With retry, a delete that fails is remembered and retried
+// in the background, and reads of id bypass the cache until it succeeds.
+func (r *ItemCache) invalidate(ctx context.Context, id string, retry bool) {
 	r.flights.forget(id)
 	key := r.itemKey(id)
 	// The write has happened even when the request is being cancelled: try anyway.
-	err := r.c.do(context.WithoutCancel(ctx), func(ctx context.Context) error {
-		return r.c.rdb.Del(ctx, key).Err()
-	})
-	if err != nil {
-		r.c.logger.WarnContext(ctx, "cache invalidation failed; the entry expires with its TTL",
-			slog.String("key", key), slog.String("ttl", r.c.ttl.String()), slog.Any("error", err))
+	err := r.c.deleteEntry(context.WithoutCancel(ctx), key, retry)
+	switch {
+	case err == nil:
+	case retry:
+		r.c.logger.WarnContext(ctx, "cache invalidation failed; retrying it, and reading the item from the repository meanwhile",
+			slog.String("key", key), slog.Any("error", err))
+	default:
+		r.c.logger.DebugContext(ctx, "cache invalidation of a new item failed", "key", key, "error", err)
 	}
 }
 
 // Create implements items.Repository. Nothing can be cached under a new ID, but
 // deleting the key anyway keeps "every write invalidates" free of assumptions
-// about how IDs are chosen.
+// about how IDs are chosen. A failed delete is not retried: an entry under the
+// ID could only be left by an earlier delete of an item with that ID, and that
+// delete's own invalidation is retried if it failed.
 func (r *ItemCache) Create(ctx context.Context, item items.Item, idem items.Idempotency) (items.Item, bool, error) {
-	defer r.invalidate(ctx, item.ID)
+	defer r.invalidate(ctx, item.ID, false)
 	return r.next.Create(ctx, item, idem)
 }
 
@@ -147,12 +160,12 @@ func (r *ItemCache) List(ctx context.Context, after string, limit int) ([]items.
 
 // Update implements items.Repository.
 func (r *ItemCache) Update(ctx context.Context, item items.Item, ifVersion int64) (items.Item, error) {
-	defer r.invalidate(ctx, item.ID)
+	defer r.invalidate(ctx, item.ID, true)
 	return r.next.Update(ctx, item, ifVersion)
 }
 
 // Delete implements items.Repository.
 func (r *ItemCache) Delete(ctx context.Context, id string, ifVersion int64) error {
-	defer r.invalidate(ctx, id)
+	defer r.invalidate(ctx, id, true)
 	return r.next.Delete(ctx, id, ifVersion)
 }

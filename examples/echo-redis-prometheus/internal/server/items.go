@@ -1,82 +1,105 @@
 package server
 
 import (
+	"encoding/json"
+	"log/slog"
 	"net/http"
-
-	"github.com/labstack/echo/v5"
 
 	"github.com/acme/catalog/internal/items"
 )
 
-// itemHandlers adapts the items service to HTTP. Decoding, validation, error
-// mapping and the ETag / If-Match / Idempotency-Key headers are shared with the
-// other framework (api.go, common.go, conditional.go); these functions only move
-// data between Echo and the service. Errors are returned to Echo's error
-// handler, which writes them as problems.
+// itemHandlers adapts the items service to HTTP: decoding and validation (api.go),
+// the ETag / If-Match / Idempotency-Key headers (conditional.go) and error mapping
+// (common.go) happen around the service call; the router supplies the {id} path
+// parameter through r.PathValue.
 type itemHandlers struct {
-	svc *items.Service
+	svc    *items.Service
+	logger *slog.Logger
 }
 
-func (h itemHandlers) create(c *echo.Context) error {
-	in, idem, err := decodeCreate(c.Request())
+func (h itemHandlers) create(w http.ResponseWriter, r *http.Request) {
+	in, idem, err := decodeCreate(r)
 	if err != nil {
-		return err
+		writeError(h.logger, w, r, err)
+		return
 	}
-	item, replayed, err := h.svc.Create(c.Request().Context(), in, idem)
+	item, replayed, err := h.svc.Create(r.Context(), in, idem)
 	if err != nil {
-		return err
+		writeError(h.logger, w, r, err)
+		return
 	}
-	setCreated(c.Response().Header(), item, replayed)
-	return c.JSON(http.StatusCreated, item)
+	setCreated(w.Header(), item, replayed)
+	h.writeJSON(w, r, http.StatusCreated, item)
 }
 
-func (h itemHandlers) get(c *echo.Context) error {
-	item, err := h.svc.Get(c.Request().Context(), c.Param("id"))
+func (h itemHandlers) get(w http.ResponseWriter, r *http.Request) {
+	item, err := h.svc.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
-		return err
+		writeError(h.logger, w, r, err)
+		return
 	}
-	if notModified(c.Response().Header(), c.Request(), item) {
-		return c.NoContent(http.StatusNotModified)
+	if notModified(w.Header(), r, item) {
+		w.WriteHeader(http.StatusNotModified)
+		return
 	}
-	return c.JSON(http.StatusOK, item)
+	h.writeJSON(w, r, http.StatusOK, item)
 }
 
-func (h itemHandlers) list(c *echo.Context) error {
-	after, limit, err := parseListParams(c.Request().URL.Query())
+func (h itemHandlers) list(w http.ResponseWriter, r *http.Request) {
+	after, limit, err := parseListParams(r.URL.Query())
 	if err != nil {
-		return err
+		writeError(h.logger, w, r, err)
+		return
 	}
-	page, err := h.svc.List(c.Request().Context(), after, limit)
+	page, err := h.svc.List(r.Context(), after, limit)
 	if err != nil {
-		return err
+		writeError(h.logger, w, r, err)
+		return
 	}
-	return c.JSON(http.StatusOK, newListResponse(page))
+	h.writeJSON(w, r, http.StatusOK, newListResponse(page))
 }
 
-func (h itemHandlers) update(c *echo.Context) error {
-	ifVersion, err := ifMatchVersion(c.Request())
+func (h itemHandlers) update(w http.ResponseWriter, r *http.Request) {
+	ifVersion, err := ifMatchVersion(r)
 	if err != nil {
-		return err
+		writeError(h.logger, w, r, err)
+		return
 	}
-	in, err := decodeItemInput(c.Request())
+	in, err := decodeItemInput(r)
 	if err != nil {
-		return err
+		writeError(h.logger, w, r, err)
+		return
 	}
-	item, err := h.svc.Update(c.Request().Context(), c.Param("id"), in, ifVersion)
+	item, err := h.svc.Update(r.Context(), r.PathValue("id"), in, ifVersion)
 	if err != nil {
-		return err
+		writeError(h.logger, w, r, err)
+		return
 	}
-	setETag(c.Response().Header(), item)
-	return c.JSON(http.StatusOK, item)
+	setETag(w.Header(), item)
+	h.writeJSON(w, r, http.StatusOK, item)
 }
 
-func (h itemHandlers) remove(c *echo.Context) error {
-	ifVersion, err := ifMatchVersion(c.Request())
+func (h itemHandlers) remove(w http.ResponseWriter, r *http.Request) {
+	ifVersion, err := ifMatchVersion(r)
 	if err != nil {
-		return err
+		writeError(h.logger, w, r, err)
+		return
 	}
-	if err := h.svc.Delete(c.Request().Context(), c.Param("id"), ifVersion); err != nil {
-		return err
+	if err := h.svc.Delete(r.Context(), r.PathValue("id"), ifVersion); err != nil {
+		writeError(h.logger, w, r, err)
+		return
 	}
-	return c.NoContent(http.StatusNoContent)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// writeJSON sends v as the JSON body of a status response.
+func (h itemHandlers) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		writeError(h.logger, w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body) // a client that left is the access log's business
 }

@@ -44,13 +44,13 @@ func open(t testing.TB, rawURL string, set breaker.Settings, opts ...func(*confi
 		URL: rawURL, Timeout: time.Second, TTL: time.Minute,
 		// A key prefix of its own keeps concurrent test runs (of this service or
 		// another) from seeing each other's keys.
-		KeyPrefix: "test:" + rand.Text() + ":",
+		KeyPrefix: testPrefix(),
 		Breaker:   set,
 	}
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	c, err := Open(cfg, breaker.New("redis", set), slog.New(slog.DiscardHandler))
+	c, err := Open(cfg, breaker.New("redis", set), discard())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,11 +58,23 @@ func open(t testing.TB, rawURL string, set breaker.Settings, opts ...func(*confi
 	return c
 }
 
+// testPrefix is a key prefix of its own for one test.
+func testPrefix() string { return "test:" + rand.Text() + ":" }
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
 // openRedis opens a client on REDIS_URL and deletes the test's keys at the end.
 func openRedis(t testing.TB) *Client {
 	t.Helper()
 	c := open(t, redisURL(t), breaker.Settings{Failures: 5, OpenTimeout: time.Second})
-	t.Cleanup(func() { // runs before the Close registered by open
+	deleteKeysAtCleanup(t, c)
+	return c
+}
+
+// deleteKeysAtCleanup deletes c's keys at the end of the test, before c closes.
+func deleteKeysAtCleanup(t testing.TB, c *Client) {
+	t.Helper()
+	t.Cleanup(func() { // runs before the Close registered earlier
 		ctx := context.Background()
 		keys, err := c.rdb.Keys(ctx, c.prefix+"*").Result()
 		if err == nil && len(keys) > 0 {
@@ -72,7 +84,6 @@ func openRedis(t testing.TB) *Client {
 			t.Errorf("deleting the test's keys: %v", err)
 		}
 	})
-	return c
 }
 
 // countingRepo counts the Get calls that reach the repository.

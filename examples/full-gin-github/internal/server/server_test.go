@@ -21,7 +21,6 @@ import (
 	"github.com/acme/orders-api/internal/config"
 	"github.com/acme/orders-api/internal/health"
 	"github.com/acme/orders-api/internal/items"
-	"github.com/acme/orders-api/internal/metrics"
 	"github.com/acme/orders-api/internal/server"
 )
 
@@ -78,24 +77,16 @@ func newServer(t *testing.T, logLevel slog.Level, opts ...option) *testServer {
 	return &testServer{handler: server.New(deps), logs: logs, health: deps.Health}
 }
 
-// newDeps returns the Deps of a test server with an in-memory repository, no rate
-// limit and a JSON logger writing to the returned buffer.
+// newDeps returns the Deps of a test server with an in-memory repository and a JSON
+// logger writing to the returned buffer.
 func newDeps(t *testing.T, logLevel slog.Level, opts ...option) (server.Deps, *syncBuffer) {
 	t.Helper()
-	// The variables that have no default; these handler tests never reach the dependencies.
-	required := map[string]string{
-		// PostgreSQL
-		"DATABASE_URL": "postgres://127.0.0.1:1/test",
-		// Redis
-		"REDIS_URL": "redis://127.0.0.1:1",
-		// Kafka
-		"KAFKA_BROKERS": "127.0.0.1:1",
+	// The server's own settings, as config.Load defaults them; no rate limit
+	// (individual tests turn it on). The handler tests never reach a dependency.
+	cfg := config.Config{
+		RequestTimeout: 10 * time.Second,
+		BodyLimitBytes: 1 << 20,
 	}
-	cfg, err := config.Load(func(name string) string { return required[name] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.RateLimitRPS = 0 // individual tests turn it on
 	logs := &syncBuffer{}
 	deps := server.Deps{
 		Config: cfg,
@@ -736,6 +727,21 @@ func TestUnknownRouteAndMethod(t *testing.T) {
 	if allow := rec.Header().Get("Allow"); !strings.Contains(allow, http.MethodGet) || !strings.Contains(allow, http.MethodDelete) {
 		t.Errorf("Allow = %q, want the methods of /v1/items/:id", allow)
 	}
+	// HEAD is answered as GET (net/http leaves the body out); OPTIONS is not answered.
+	if rec := s.do(t, http.MethodHead, "/v1/items", ""); rec.Code != http.StatusOK || rec.Header().Get("X-Request-ID") == "" {
+		t.Errorf("HEAD /v1/items = %d, want 200 with the GET answer's headers", rec.Code)
+	}
+	rec = s.do(t, http.MethodOptions, "/v1/items", "")
+	expectProblem(t, rec, http.StatusMethodNotAllowed)
+	if allow := rec.Header().Get("Allow"); !strings.Contains(allow, http.MethodPost) || strings.Contains(allow, http.MethodOptions) {
+		t.Errorf("OPTIONS: Allow = %q, want the methods of /v1/items without OPTIONS", allow)
+	}
+	// A path is answered as given: no redirect to a cleaned or slash-added one.
+	for _, path := range []string{"/v1/items/", "/v1//items", "/v1/./items", "/V1/items"} {
+		if p := expectProblem(t, s.do(t, http.MethodGet, path, ""), http.StatusNotFound); p.Instance != path {
+			t.Errorf("%s: instance = %q", path, p.Instance)
+		}
+	}
 }
 
 func TestProbes(t *testing.T) {
@@ -809,38 +815,41 @@ func TestAccessLog(t *testing.T) {
 	}
 }
 
-func TestMetrics(t *testing.T) {
-	m := metrics.New()
-	m.RegisterBreaker("postgres", func() float64 { return 2 })
-	s := newServer(t, slog.LevelInfo, func(d *server.Deps) { d.Metrics = m })
-	created := decode[itemJSON](t, s.do(t, http.MethodPost, "/v1/items", `{"name":"Widget","price":1}`))
-	s.do(t, http.MethodGet, "/v1/items/"+created.ID, "")
-	s.do(t, http.MethodGet, "/v1/items/missing", "")
-	s.do(t, http.MethodGet, "/no/such/route/"+created.ID, "")
-	gone, cancel := context.WithCancel(context.Background())
-	cancel() // a client that left: counted apart, not as the service's error or success
-	s.serve(httptest.NewRequest(http.MethodGet, "/v1/items/"+created.ID, nil).WithContext(gone))
-
-	rec := s.do(t, http.MethodGet, "/metrics", "")
-	if rec.Code != http.StatusOK {
-		t.Fatalf("GET /metrics = %d", rec.Code)
+// Routes that components add through Deps.Routes are served like the API's own: with
+// their path parameters, the middleware and a route label in the access log.
+func TestExtraRoutes(t *testing.T) {
+	s := newServer(t, slog.LevelInfo, func(d *server.Deps) {
+		d.Routes = append(d.Routes, server.Route{
+			Method:  http.MethodGet,
+			Pattern: "/v1/greetings/{name}",
+			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.WriteString(w, "hello "+r.PathValue("name"))
+				// Streaming handlers flush through whatever writers the router wraps around w.
+				if err := http.NewResponseController(w).Flush(); err != nil {
+					_, _ = io.WriteString(w, " (flush: "+err.Error()+")")
+				}
+			}),
+		})
+	})
+	rec := s.do(t, http.MethodGet, "/v1/greetings/ada", "", "X-Request-ID", "greet")
+	if rec.Code != http.StatusOK || rec.Body.String() != "hello ada" || !rec.Flushed {
+		t.Fatalf("GET /v1/greetings/ada = %d %q (flushed: %v), want 200 \"hello ada\", flushed", rec.Code, rec.Body.String(), rec.Flushed)
 	}
-	out := rec.Body.String()
-	for _, want := range []string{
-		`http_requests_total{method="POST",route="/v1/items",status="201"} 1`,
-		`http_requests_total{method="GET",route="/v1/items/:id",status="200"} 1`,
-		`http_requests_total{method="GET",route="/v1/items/:id",status="404"} 1`,
-		`http_requests_total{method="GET",route="unmatched",status="404"} 1`,
-		`http_requests_total{method="GET",route="/v1/items/:id",status="499"} 1`,
-		`http_request_duration_seconds_count{method="GET",route="/v1/items/:id"} 3`,
-		`circuit_breaker_state{dependency="postgres"} 2`,
-		"go_goroutines ",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("/metrics lacks %s", want)
+	if rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+		t.Error("an added route lacks the security headers")
+	}
+	rec = s.do(t, http.MethodDelete, "/v1/greetings/ada", "")
+	expectProblem(t, rec, http.StatusMethodNotAllowed)
+	if allow := rec.Header().Get("Allow"); !strings.Contains(allow, http.MethodGet) {
+		t.Errorf("Allow = %q, want GET", allow)
+	}
+	var logged bool
+	for _, r := range s.logs.records(t) {
+		if r["msg"] == "request" && r["request_id"] == "greet" {
+			logged = r["route"] == "/v1/greetings/:name" && r["status"] == float64(200)
 		}
 	}
-	if strings.Contains(out, created.ID) {
-		t.Error("/metrics has a raw path in a label: series must follow routes, not IDs")
+	if !logged {
+		t.Errorf("no access log line with route /v1/greetings/:name and status 200: %v", s.logs.records(t))
 	}
 }
