@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 )
 
@@ -81,20 +80,4 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 // the router has set Allow to them (with allow when it does not itself).
 func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	writeProblem(w, r, methodNotAllowedProblem(r))
-}
-
-// allow sets h's Allow header to the methods of routes for which serves reports a
-// route for the request's path, and reports whether there is any.
-func allow(h http.Header, routes []Route, serves func(method string) bool) bool {
-	var methods []string
-	for _, rt := range routes {
-		if !slices.Contains(methods, rt.Method) && serves(rt.Method) {
-			methods = append(methods, rt.Method)
-		}
-	}
-	if len(methods) == 0 {
-		return false
-	}
-	h.Set("Allow", strings.Join(methods, ", "))
-	return true
 }
