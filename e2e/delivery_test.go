@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -453,16 +454,19 @@ func checkGitHubWorkflow(t *testing.T, dir string, s *stack) {
 		"image build, not pushed": has(func(st step) bool {
 			return strings.HasPrefix(st.Uses, "docker/build-push-action@") && st.With["push"] == "false"
 		}),
+		"go mod tidy check": has(func(st step) bool { return strings.Contains(st.Run, "go mod tidy -diff") }),
 	}
 	for what, ok := range checks {
 		if !ok {
 			t.Errorf("workflow lacks %s", what)
 		}
 	}
+	checkActionsPinned(t, dir)
+	checkDependabot(t, dir)
 	test := wf.Jobs["test"]
 	for _, d := range []struct{ name, env, url, image string }{
-		{"postgres", "DATABASE_URL", "postgres://postgres:postgres@localhost:5432/", "postgres:17"},
-		{"redis", "REDIS_URL", "redis://localhost:6379/", "redis:7"},
+		{"postgres", "DATABASE_URL", "postgres://postgres:postgres@localhost:5432/", generator.Images.Postgres},
+		{"redis", "REDIS_URL", "redis://localhost:6379/", generator.Images.Redis},
 	} {
 		svc, ok := test.Services[d.name]
 		if ok != s.with[d.name] {
@@ -477,6 +481,78 @@ func checkGitHubWorkflow(t *testing.T, dir string, s *stack) {
 		}
 		if !strings.HasPrefix(test.Env[d.env], d.url) {
 			t.Errorf("test job: %s = %q, want it pointing at the service container (%s...)", d.env, test.Env[d.env], d.url)
+		}
+	}
+}
+
+// checkActionsPinned asserts that every action of every workflow is pinned to a full commit
+// SHA with its release in a comment (a tag can be moved to other code; a commit cannot).
+func checkActionsPinned(t *testing.T, dir string) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, ".github", "workflows", "*.yml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no workflows: %v", err)
+	}
+	uses := regexp.MustCompile(`(?m)^\s*(?:- )?uses:\s*(.*)$`)
+	pinned := regexp.MustCompile(`^[\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$`)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := uses.FindAllStringSubmatch(string(data), -1)
+		if len(all) == 0 {
+			t.Errorf("%s: no uses: lines", filepath.Base(f))
+		}
+		for _, m := range all {
+			if !pinned.MatchString(m[1]) {
+				t.Errorf("%s: uses: %s is not pinned to a 40-hex commit with its version in a comment", filepath.Base(f), m[1])
+			}
+		}
+	}
+}
+
+// checkDependabot asserts that .github/dependabot.yml updates the modules, the actions and
+// the images weekly, each ecosystem's updates grouped into one pull request.
+func checkDependabot(t *testing.T, dir string) {
+	t.Helper()
+	var cfg struct {
+		Version int `yaml:"version"`
+		Updates []struct {
+			Ecosystem string `yaml:"package-ecosystem"`
+			Directory string `yaml:"directory"`
+			Schedule  struct {
+				Interval string `yaml:"interval"`
+				Day      string `yaml:"day"`
+			} `yaml:"schedule"`
+			Groups map[string]struct {
+				Patterns []string `yaml:"patterns"`
+			} `yaml:"groups"`
+		} `yaml:"updates"`
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(readFile(t, dir, ".github/dependabot.yml"))))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		t.Fatalf("dependabot.yml: %v", err)
+	}
+	if cfg.Version != 2 {
+		t.Errorf("dependabot.yml version %d, want 2", cfg.Version)
+	}
+	var ecosystems []string
+	for _, u := range cfg.Updates {
+		ecosystems = append(ecosystems, u.Ecosystem)
+		if u.Directory != "/" || u.Schedule.Interval != "weekly" || len(u.Groups) != 1 {
+			t.Errorf("dependabot.yml %s: directory %q, interval %q, %d groups; want /, weekly, one group", u.Ecosystem, u.Directory, u.Schedule.Interval, len(u.Groups))
+		}
+		for _, g := range u.Groups {
+			if !slices.Equal(g.Patterns, []string{"*"}) {
+				t.Errorf("dependabot.yml %s: group patterns %v, want [*]", u.Ecosystem, g.Patterns)
+			}
+		}
+	}
+	for _, e := range []string{"gomod", "github-actions", "docker", "docker-compose"} {
+		if !slices.Contains(ecosystems, e) {
+			t.Errorf("dependabot.yml does not update %s (it does %v)", e, ecosystems)
 		}
 	}
 }
@@ -512,8 +588,8 @@ func checkGitLabCI(t *testing.T, dir string, s *stack) {
 	if want := []string{"lint", "test", "build", "security"}; !slices.Equal(ci.Stages, want) {
 		t.Errorf("stages = %v, want %v", ci.Stages, want)
 	}
-	if ci.Default.Image != "golang:"+generator.GoVersion {
-		t.Errorf("default image %q, want golang:%s", ci.Default.Image, generator.GoVersion)
+	if ci.Default.Image != generator.Images.Go {
+		t.Errorf("default image %q, want %s", ci.Default.Image, generator.Images.Go)
 	}
 	for _, v := range []string{"GOMODCACHE", "GOCACHE"} {
 		if !strings.HasPrefix(ci.Variables[v], "$CI_PROJECT_DIR/") {
@@ -526,6 +602,7 @@ func checkGitLabCI(t *testing.T, dir string, s *stack) {
 	}
 	for what, ok := range map[string]bool{
 		"go vet":                    strings.Contains(strings.Join(values(scripts), "\n"), "go vet ./..."),
+		"go mod tidy check":         strings.Contains(strings.Join(values(scripts), "\n"), "go mod tidy -diff"),
 		"go test -race":             strings.Contains(scripts["test"], "go test -race"),
 		"golangci-lint (pinned)":    ci.Jobs["golangci-lint"].Image == "golangci/golangci-lint:"+generator.Tools.GolangciLint,
 		"govulncheck (pinned)":      strings.Contains(scripts["govulncheck"], "govulncheck@"+generator.Tools.Govulncheck),
@@ -537,6 +614,31 @@ func checkGitLabCI(t *testing.T, dir string, s *stack) {
 			t.Errorf("pipeline lacks %s", what)
 		}
 	}
+	// Every image an exact release: no moving major tags (golang:1.26, docker:28).
+	exact := regexp.MustCompile(`^[a-z0-9./-]+:v?\d+\.\d+(\.\d+)?(-[a-z]+)?$`)
+	images := []string{ci.Default.Image}
+	for _, j := range ci.Jobs {
+		images = append(images, j.Image)
+		for _, sv := range j.Services {
+			images = append(images, sv.Name)
+		}
+	}
+	for _, img := range images {
+		if img != "" && !exact.MatchString(img) {
+			t.Errorf(".gitlab-ci.yml image %q is not pinned to an exact release", img)
+		}
+	}
+	var renovate struct {
+		Extends           []string `json:"extends"`
+		PostUpdateOptions []string `json:"postUpdateOptions"`
+	}
+	if err := json.Unmarshal(readFile(t, dir, "renovate.json"), &renovate); err != nil {
+		t.Fatalf("renovate.json: %v", err)
+	}
+	if !slices.Contains(renovate.Extends, "config:recommended") || !slices.Contains(renovate.PostUpdateOptions, "gomodTidy") {
+		t.Errorf("renovate.json %+v: want config:recommended and gomodTidy", renovate)
+	}
+
 	test := ci.Jobs["test"]
 	for _, d := range []struct{ name, env, url string }{
 		{"postgres", "DATABASE_URL", "postgres://postgres:postgres@postgres:5432/"},
