@@ -28,7 +28,7 @@ func TestDeliveryComponents(t *testing.T) {
 	byChoice := map[string][]string{
 		"github":     {".github/workflows/ci.yml", ".github/workflows/svcgen-upgrade.yml", ".github/dependabot.yml"},
 		"gitlab":     {".gitlab-ci.yml", "renovate.json"},
-		"kubernetes": {"deploy/k8s/kustomization.yaml", "deploy/k8s/deployment.yaml", "deploy/k8s/service.yaml", "deploy/k8s/hpa.yaml", "deploy/k8s/pdb.yaml", "deploy/k8s/configmap.yaml"},
+		"kubernetes": {"deploy/k8s/kustomization.yaml", "deploy/k8s/deployment.yaml", "deploy/k8s/service.yaml", "deploy/k8s/hpa.yaml", "deploy/k8s/pdb.yaml", "deploy/k8s/networkpolicy.yaml", "deploy/k8s/config.env"},
 	}
 	for _, ci := range c.Choices("ci") {
 		for _, deploy := range c.Choices("deploy") {
