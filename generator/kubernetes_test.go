@@ -413,3 +413,31 @@ func TestKubernetesWithoutDatabase(t *testing.T) {
 		}
 	}
 }
+
+// config.env, filled by every component's k8s.env, is an env file kustomize can read: each
+// line blank, a comment, or VAR=value, each variable once.
+func TestKubernetesConfigEnvIsAnEnvFile(t *testing.T) {
+	t.Parallel()
+	files := renderFiles(t, map[string]string{"database": "postgres", "cache": "redis", "broker": "kafka", "metrics": "prometheus", "deploy": "kubernetes"})
+	line := regexp.MustCompile(`^([A-Z][A-Z0-9_]*)=\S`)
+	seen := map[string]bool{}
+	for i, l := range strings.Split(string(files["deploy/k8s/config.env"]), "\n") {
+		if l == "" || strings.HasPrefix(l, "# ") || l == "#" {
+			continue
+		}
+		m := line.FindStringSubmatch(l)
+		if m == nil {
+			t.Errorf("config.env line %d %q: want VAR=value, a # comment or nothing", i+1, l)
+			continue
+		}
+		if seen[m[1]] {
+			t.Errorf("config.env sets %s twice", m[1])
+		}
+		seen[m[1]] = true
+	}
+	for _, v := range []string{"PORT", "ADMIN_PORT", "DB_MAX_CONNS", "KAFKA_BROKERS"} {
+		if !seen[v] {
+			t.Errorf("config.env does not set %s", v)
+		}
+	}
+}
