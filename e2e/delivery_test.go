@@ -453,8 +453,8 @@ func checkGitHubWorkflow(t *testing.T, dir string, s *stack) {
 	has := func(pred func(step) bool) bool { return slices.ContainsFunc(all, pred) }
 	checks := map[string]bool{
 		"checkout": has(func(st step) bool { return strings.HasPrefix(st.Uses, "actions/checkout@") }),
-		"setup-go from go.mod": has(func(st step) bool {
-			return strings.HasPrefix(st.Uses, "actions/setup-go@") && st.With["go-version-file"] == "go.mod" && st.With["cache"] == "true"
+		"setup-go at the pinned Go release": has(func(st step) bool {
+			return strings.HasPrefix(st.Uses, "actions/setup-go@") && st.With["go-version"] == generator.Tools.Go && st.With["cache"] == "true"
 		}),
 		"go vet":        has(func(st step) bool { return strings.Contains(st.Run, "go vet ./...") }),
 		"go test -race": has(func(st step) bool { return strings.Contains(st.Run, "go test -race") }),
@@ -470,6 +470,11 @@ func checkGitHubWorkflow(t *testing.T, dir string, s *stack) {
 	for what, ok := range checks {
 		if !ok {
 			t.Errorf("workflow lacks %s", what)
+		}
+	}
+	for _, st := range all {
+		if strings.HasPrefix(st.Uses, "actions/setup-go@") && st.With["go-version"] != generator.Tools.Go {
+			t.Errorf("setup-go with %v: want go-version %s, an exact release (go.mod's go line would install its .0)", st.With, generator.Tools.Go)
 		}
 	}
 	checkActionsPinned(t, dir)

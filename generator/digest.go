@@ -29,7 +29,7 @@ func (c *Catalog) computeDigest() (string, error) {
 			h.Write([]byte(strconv.Itoa(len(p)) + ":" + p))
 		}
 	}
-	field("svcgen", Version, "go", GoVersion, "golangci-lint", Tools.GolangciLint, "govulncheck", Tools.Govulncheck)
+	field("svcgen", Version, "go", GoVersion, "go-release", Tools.Go, "golangci-lint", Tools.GolangciLint, "govulncheck", Tools.Govulncheck)
 	field("actions", fmt.Sprint(Actions), "images", fmt.Sprint(Images))
 	for _, mod := range slices.Sorted(maps.Keys(Versions)) {
 		field("module", mod, Versions[mod])

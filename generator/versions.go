@@ -39,6 +39,10 @@ var Versions = map[string]string{
 
 // ToolVersions are the versions of the tools a generated service's CI runs.
 type ToolVersions struct {
+	// Go is the Go release CI runs: GoVersion's newest patch release. go.mod's go line is the
+	// language version (go mod tidy writes 1.26.0), and setup-go given go-version-file would
+	// install exactly that patch release, without the security fixes since.
+	Go           string
 	GolangciLint string // github.com/golangci/golangci-lint/v2
 	Govulncheck  string // golang.org/x/vuln
 }
@@ -46,6 +50,7 @@ type ToolVersions struct {
 // Tools pins the tools of generated CI configurations, as Versions pins modules. .ci/run
 // installs the same golangci-lint, so svcgen's tests lint with what generated CI runs.
 var Tools = ToolVersions{
+	Go:           "1.26.7",
 	GolangciLint: "v2.15.0",
 	Govulncheck:  "v1.9.0",
 }
@@ -84,7 +89,7 @@ var Actions = ActionPins{
 
 // ImageVersions are container images of generated CI and docker-compose files.
 type ImageVersions struct {
-	Go         string // the CI image that vets and tests: GoVersion's newest patch release
+	Go         string // the CI image that vets and tests: Tools.Go
 	Postgres   string
 	Redis      string
 	Docker     string // the docker CLI that builds the image in GitLab CI
@@ -97,7 +102,7 @@ type ImageVersions struct {
 // official images publish (docker-library/official-images, library/<image>); Dependabot
 // (GitHub) or Renovate (GitLab) proposes updates.
 var Images = ImageVersions{
-	Go:         "golang:1.26.7",
+	Go:         "golang:" + Tools.Go,
 	Postgres:   "postgres:17.11",
 	Redis:      "redis:7.4.11",
 	Docker:     "docker:29.7.2",

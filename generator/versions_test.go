@@ -44,3 +44,14 @@ func TestImagesArePinnedToReleases(t *testing.T) {
 		}
 	}
 }
+
+// CI runs an exact patch release of the language version generated go.mod files declare.
+func TestCIGoIsAPatchReleaseOfGoVersion(t *testing.T) {
+	t.Parallel()
+	if !regexp.MustCompile(`^` + regexp.QuoteMeta(GoVersion) + `\.\d+$`).MatchString(Tools.Go) {
+		t.Errorf("Tools.Go = %q: want a patch release of Go %s", Tools.Go, GoVersion)
+	}
+	if Images.Go != "golang:"+Tools.Go {
+		t.Errorf("Images.Go = %q: want golang:%s, the release GitHub CI installs", Images.Go, Tools.Go)
+	}
+}
