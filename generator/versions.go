@@ -39,9 +39,11 @@ var Versions = map[string]string{
 
 // ToolVersions are the versions of the tools a generated service's CI runs.
 type ToolVersions struct {
-	// Go is the Go release CI runs: GoVersion's newest patch release. go.mod's go line is the
-	// language version (go mod tidy writes 1.26.0), and setup-go given go-version-file would
-	// install exactly that patch release, without the security fixes since.
+	// Go is the Go release CI runs: GoVersion's newest patch release (golang.org/toolchain's
+	// newest go1.26.x on the module proxy). go.mod's go line is the language version (go mod
+	// tidy writes 1.26.0), and setup-go given go-version-file would install exactly that patch
+	// release, without the security fixes since. The golang image (Images.Go) has the same
+	// release: the Docker official images publish every Go patch release.
 	Go           string
 	GolangciLint string // github.com/golangci/golangci-lint/v2
 	Govulncheck  string // golang.org/x/vuln
@@ -50,7 +52,7 @@ type ToolVersions struct {
 // Tools pins the tools of generated CI configurations, as Versions pins modules. .ci/run
 // installs the same golangci-lint, so svcgen's tests lint with what generated CI runs.
 var Tools = ToolVersions{
-	Go:           "1.26.7",
+	Go:           "1.26.11",
 	GolangciLint: "v2.15.0",
 	Govulncheck:  "v1.9.0",
 }
@@ -100,7 +102,8 @@ type ImageVersions struct {
 // containers) and docker-compose.yml run, to exact releases: a moving tag such as postgres:17
 // changes what a green pipeline means from one day to the next. The tags are those the Docker
 // official images publish (docker-library/official-images, library/<image>); Dependabot
-// (GitHub) or Renovate (GitLab) proposes updates.
+// (GitHub) or Renovate (GitLab) proposes updates. Docker 28 is no longer published (its last
+// release was 28.5.2), so the docker CLI and engine are 29.
 var Images = ImageVersions{
 	Go:         "golang:" + Tools.Go,
 	Postgres:   "postgres:17.11",
