@@ -64,7 +64,8 @@ func brokerCmd(args []string) int {
 	}
 }
 
-// recordsCmd prints every record of a topic as "key<TAB>event_id<TAB>event_type". With -want
+// recordsCmd prints every record of a topic as "key<TAB>event_id<TAB>event_type<TAB>traceparent"
+// (the last empty when the record has no traceparent header). With -want
 // (a file of keys, one a line; - for stdin) it reads until every wanted key is there and exits 1,
 // naming the missing keys on stderr, when they are not all there by -timeout.
 func recordsCmd(args []string) int {
@@ -102,7 +103,7 @@ func recordsCmd(args []string) int {
 	recs, err := broker.Read(ctx, *addr, *topic, want)
 	w := bufio.NewWriter(os.Stdout)
 	for _, r := range recs {
-		fmt.Fprintf(w, "%s\t%s\t%s\n", r.Key, r.EventID, r.EventType)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.Key, r.EventID, r.EventType, r.Traceparent)
 	}
 	w.Flush()
 	if missing := broker.Missing(recs, want); len(missing) > 0 {

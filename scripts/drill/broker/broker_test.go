@@ -58,6 +58,7 @@ func TestHungThenServing(t *testing.T) {
 	for _, k := range want {
 		r := &kgo.Record{Key: []byte(k), Value: []byte(`{}`), Headers: []kgo.RecordHeader{
 			{Key: "event_id", Value: []byte("ev-" + k)}, {Key: "event_type", Value: []byte("item.created")},
+			{Key: "traceparent", Value: []byte("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")},
 		}}
 		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
 			t.Fatalf("produce to the served broker: %v", err)
@@ -74,7 +75,7 @@ func TestHungThenServing(t *testing.T) {
 		t.Fatalf("missing %v in %v", m, recs)
 	}
 	for _, r := range recs {
-		if r.EventID != "ev-"+r.Key || r.EventType != "item.created" {
+		if r.EventID != "ev-"+r.Key || r.EventType != "item.created" || r.Traceparent != "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" {
 			t.Errorf("record %+v: headers not read", r)
 		}
 	}

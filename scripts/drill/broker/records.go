@@ -9,9 +9,11 @@ import (
 )
 
 // Record is what the drills check of one record on the events topic: its key (the item's id
-// under the event contract) and the event id and type headers.
+// under the event contract), the event id and type headers, and the W3C traceparent header a
+// service with tracing adds (empty without).
 type Record struct {
 	Key, EventID, EventType string
+	Traceparent             string
 	Partition               int32
 	Offset                  int64
 }
@@ -51,6 +53,8 @@ func Read(ctx context.Context, addr, topic string, want []string) ([]Record, err
 					rec.EventID = string(h.Value)
 				case "event_type":
 					rec.EventType = string(h.Value)
+				case "traceparent":
+					rec.Traceparent = string(h.Value)
 				}
 			}
 			recs = append(recs, rec)
