@@ -3,7 +3,7 @@
 //
 //	drill [flags]          the fault drill: prints a table of bounds, exits 1 when one fails
 //	drill broker [flags]   a Kafka on one port: hung, then real (kfake) on SIGUSR1 or after -hang
-//	drill records [flags]  reads a topic back and prints each record's key, event id and type
+//	drill records [flags]  reads a topic back and prints each record's key, event id, type and traceparent
 //
 // The drill runs two generated services. The pg+redis+prometheus one has its Redis and then its
 // PostgreSQL stopped and started under load, then gets SIGTERM under load (see outage). The
