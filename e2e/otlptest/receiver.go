@@ -5,7 +5,8 @@
 // asserts on.
 //
 // Serve a Receiver with net/http (httptest.NewServer(&otlptest.Receiver{})) and point the
-// service's OTEL_EXPORTER_OTLP_ENDPOINT at the server's URL.
+// service's OTEL_EXPORTER_OTLP_ENDPOINT at the server's URL; GRPCServer offers the same over
+// OTLP/gRPC.
 package otlptest
 
 import (
@@ -27,6 +28,8 @@ import (
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc"
+	_ "google.golang.org/grpc/encoding/gzip" // exporters may compress (OTEL_EXPORTER_OTLP_COMPRESSION=gzip)
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 )
@@ -353,4 +356,25 @@ func hexIDsToBase64(v any) error {
 		}
 	}
 	return nil
+}
+
+// GRPCServer returns a gRPC server offering the OTLP/gRPC trace service
+// (opentelemetry.proto.collector.trace.v1.TraceService), gzip included, that records into r as
+// the HTTP endpoint does: serve it on a listener and point the exporter there with
+// OTEL_EXPORTER_OTLP_PROTOCOL=grpc.
+func (r *Receiver) GRPCServer() *grpc.Server {
+	s := grpc.NewServer()
+	collectorpb.RegisterTraceServiceServer(s, grpcTraces{r: r})
+	return s
+}
+
+// grpcTraces is the TraceService of GRPCServer.
+type grpcTraces struct {
+	collectorpb.UnimplementedTraceServiceServer
+	r *Receiver
+}
+
+func (g grpcTraces) Export(_ context.Context, req *collectorpb.ExportTraceServiceRequest) (*collectorpb.ExportTraceServiceResponse, error) {
+	g.r.record(req)
+	return &collectorpb.ExportTraceServiceResponse{}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -23,11 +25,17 @@ import (
 // with opts (and whatever OTEL_* variables are set) and shuts the provider down, which flushes.
 func export(t *testing.T, opts ...otlptracehttp.Option) (server, client trace.SpanContext) {
 	t.Helper()
-	ctx := context.Background()
-	exp, err := otlptracehttp.New(ctx, opts...)
+	exp, err := otlptracehttp.New(context.Background(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return exportWith(t, exp)
+}
+
+// exportWith sends a server span with a client child through exp.
+func exportWith(t *testing.T, exp sdktrace.SpanExporter) (server, client trace.SpanContext) {
+	t.Helper()
+	ctx := context.Background()
 	res, err := resource.New(ctx, resource.WithTelemetrySDK(), resource.WithAttributes(attribute.String("service.name", "receiver-test")))
 	if err != nil {
 		t.Fatal(err)
@@ -125,6 +133,28 @@ func TestReceiverTakesTheExportersTraces(t *testing.T) {
 			t.Errorf("discarding: Counts = %d, %d, %d spans kept; want 2 counted, none kept", req, n, len(r.Spans()))
 		}
 	})
+}
+
+// TestReceiverGRPC: the SDK's OTLP/gRPC exporter, configured by the environment alone, gzip on,
+// exports to the receiver's gRPC server.
+func TestReceiverGRPC(t *testing.T) {
+	r := &Receiver{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := r.GRPCServer()
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Stop()
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+ln.Addr().String())
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+	t.Setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")
+	exp, err := otlptracegrpc.New(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, client := exportWith(t, exp)
+	checkExported(t, r, server, client)
 }
 
 // TestReceiverJSON: an export in OTLP's JSON encoding (hex ids, integer enums) is decoded and
