@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -34,6 +35,7 @@ import (
 //     trace id as an exemplar (OpenMetrics);
 //   - every span names the one service.name of OTEL_SERVICE_NAME;
 //   - spans still queued when SIGTERM comes are exported before the process exits;
+//   - with OTEL_EXPORTER_OTLP_PROTOCOL=grpc the spans reach an OTLP/gRPC receiver;
 //   - the generated tests pass against the same servers, none skipped.
 func TestTracingEndToEnd(t *testing.T) {
 	if testing.Short() {
@@ -178,6 +180,31 @@ func TestTracingEndToEnd(t *testing.T) {
 		t.Errorf("the GET's server span, queued at SIGTERM, was not exported before the process exited (trace %s has %d spans)\nlogs:\n%s",
 			lastTrace, len(recv.Trace(lastTrace)), tail(s.logs.String(), 20))
 	}
+
+	stage("OTLP/gRPC")
+	grpcRecv := &otlptest.Receiver{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	grpcSrv := grpcRecv.GRPCServer()
+	go func() { _ = grpcSrv.Serve(ln) }()
+	t.Cleanup(grpcSrv.Stop)
+	grpcEnv := append(slices.Clone(svcEnv), "OTEL_BSP_SCHEDULE_DELAY=100",
+		"OTEL_EXPORTER_OTLP_PROTOCOL=grpc", "OTEL_EXPORTER_OTLP_ENDPOINT=http://"+ln.Addr().String())
+	s = restartService(t, s, grpcEnv) // the later OTEL_* entries win
+	waitStorage(t, s)
+	grpcTrace := newTraceID()
+	if r := call(s.URL, "GET", item, "", map[string]string{"traceparent": "00-" + grpcTrace + "-" + newSpanID() + "-01"}); r.status != 200 {
+		t.Fatalf("GET %s with gRPC export = %d %s", item, r.status, r.body)
+	}
+	got := waitTrace(t, grpcRecv, grpcTrace, "a server span and a Redis span over OTLP/gRPC", func(tr []otlptest.Span) bool {
+		return has(tr, serverSpan) && has(tr, redisSpan)
+	})
+	if sv := only(t, got, serverSpan, "server"); sv.Resource["service.name"] != serviceName {
+		t.Errorf("over gRPC: service.name %q, want %q", sv.Resource["service.name"], serviceName)
+	}
+	s.stop(t)
 }
 
 // newTraceID and newSpanID are random W3C trace-context ids in lowercase hex.
