@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,6 +135,29 @@ func TestMigrateCommand(t *testing.T) {
 	sum := sha256.Sum256(file)
 	sql(`UPDATE schema_migrations SET checksum = '` + hex.EncodeToString(sum[:]) + `' WHERE version = 2`)
 	migrate(0, "status")
+
+	// A database that accepts connections and never answers: the command fails within the
+	// connect timeout instead of hanging a release pipeline.
+	hung, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hung.Close()
+	go func() {
+		for {
+			c, err := hung.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, silent, until the test ends
+		}
+	}()
+	cmd := exec.Command(bin, "migrate", "up")
+	cmd.Env = append(os.Environ(), append(svcEnv, "DATABASE_URL=postgres://app:app@"+hung.Addr().String()+"/app?sslmode=disable", "DB_CONNECT_TIMEOUT=1s")...)
+	began := time.Now()
+	if out, err := cmd.CombinedOutput(); err == nil || time.Since(began) > 15*time.Second {
+		t.Errorf("migrate up against a hung database = %v after %s, want a failure within 15s\n%s", err, time.Since(began).Round(time.Millisecond), out)
+	}
 
 	// Serving with MIGRATE_ON_START=false, one migration behind: it applies nothing and says
 	// what is pending; `migrate up` beside it (the Job) makes it ready, and writes work.
