@@ -31,12 +31,13 @@ func brokerCmd(args []string) int {
 		return 1
 	}
 	defer b.Close()
-	fmt.Println("hung", b.Addr())
-
+	// The signals are caught before "hung" is printed: a SIGUSR1 sent as soon as the line is read
+	// would otherwise be dropped (Go ignores a SIGUSR1 nobody is notified of).
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	fmt.Println("hung", b.Addr())
 	closed := make(chan struct{})
 	if *eof {
 		go func() { _, _ = io.Copy(io.Discard, os.Stdin); close(closed) }()
