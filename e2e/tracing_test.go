@@ -31,8 +31,8 @@ import (
 //     whose ancestry reaches the server span, and the consumer's span, a child of the publish span;
 //   - the record on the topic carries the traceparent of the publish span;
 //   - the second GET of the item (a cache hit) yields a Redis span and no PostgreSQL span;
-//   - the POST's log lines carry its trace_id and span_id; its latency observation carries the
-//     trace id as an exemplar (OpenMetrics);
+//   - the POST's log lines carry its trace_id and span_id, and so does the consumer's line about
+//     its event; the POST's latency observation carries the trace id as an exemplar (OpenMetrics);
 //   - every span names the one service.name of OTEL_SERVICE_NAME;
 //   - spans still queued when SIGTERM comes are exported before the process exits;
 //   - with OTEL_EXPORTER_OTLP_PROTOCOL=grpc the spans reach an OTLP/gRPC receiver;
@@ -151,7 +151,8 @@ func TestTracingEndToEnd(t *testing.T) {
 	}
 
 	stage("logs, exemplar, service.name")
-	checkTraceLogs(t, s.logs.String(), postRequestID, postTrace)
+	checkTraceLogs(t, s.logs.String(), "request_id", postRequestID, postTrace)
+	checkTraceLogs(t, s.logs.String(), "item_id", created.id, postTrace) // the consumer's "item event"
 	checkExemplar(t, s, adminPort, postTrace)
 	names := map[string]int{}
 	for _, sp := range recv.Spans() {
@@ -329,25 +330,25 @@ func recordTraceparent(t *testing.T, b *drillBroker, topic, id string) string {
 	return ""
 }
 
-// checkTraceLogs: every JSON line the service logged for the request (by its request_id) carries
-// the request's trace_id and a span_id, and there is at least the access log line.
-func checkTraceLogs(t *testing.T, logs, requestID, trace string) {
+// checkTraceLogs: every JSON line the service logged with key=value (the request's request_id,
+// the event's item_id) carries trace's trace_id and a span_id, and there is at least one.
+func checkTraceLogs(t *testing.T, logs, key, value, trace string) {
 	t.Helper()
 	n := 0
 	sc := bufio.NewScanner(strings.NewReader(logs))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		var line map[string]any
-		if json.Unmarshal(sc.Bytes(), &line) != nil || line["request_id"] != requestID {
+		if json.Unmarshal(sc.Bytes(), &line) != nil || line[key] != value {
 			continue
 		}
 		n++
 		if line["trace_id"] != trace || line["span_id"] == nil || line["span_id"] == "" {
-			t.Errorf("a log line of the POST lacks its trace (trace_id %s and a span_id): %s", trace, sc.Text())
+			t.Errorf("a log line with %s %s lacks its trace (trace_id %s and a span_id): %s", key, value, trace, sc.Text())
 		}
 	}
 	if n == 0 {
-		t.Errorf("no log line with the POST's request_id %s; logs:\n%s", requestID, tail(logs, 20))
+		t.Errorf("no log line with %s %s; logs:\n%s", key, value, tail(logs, 20))
 	}
 }
 
