@@ -227,6 +227,7 @@ func postgresSpan(s otlptest.Span) bool {
 func redisSpan(s otlptest.Span) bool {
 	return s.Attrs["db.system.name"] == "redis" || s.Attrs["db.system"] == "redis"
 }
+
 // publishSpan is a publish that got the record out: one the relay retried leaves a failed span
 // beside it.
 func publishSpan(s otlptest.Span) bool {
