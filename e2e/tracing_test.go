@@ -163,10 +163,11 @@ func TestTracingEndToEnd(t *testing.T) {
 	}
 
 	stage("SIGTERM flushes the queue")
-	// A batch delay far longer than the test: the span is still queued when SIGTERM comes, and
-	// only the shutdown's flush can export it.
+	// A batch delay far longer than the test, and batches larger than the spans it makes: the
+	// span is still queued when SIGTERM comes, and only the shutdown's flush can export it.
 	s.stop(t)
-	s = restartService(t, s, append(svcEnv, "OTEL_BSP_SCHEDULE_DELAY=600000"))
+	s = restartService(t, s, append(slices.Clone(svcEnv), "OTEL_BSP_SCHEDULE_DELAY=600000",
+		"OTEL_BSP_MAX_QUEUE_SIZE=65536", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=65536"))
 	waitStorage(t, s)
 	lastTrace := newTraceID()
 	if r := call(s.URL, "GET", item, "", map[string]string{"traceparent": "00-" + lastTrace + "-" + newSpanID() + "-01"}); r.status != 200 {
