@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +21,9 @@ import (
 	"gopkg.in/yaml.v3"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
@@ -167,6 +171,14 @@ func TestValidatorsRejectBrokenFiles(t *testing.T) {
 		}
 		if _, err := decodeKube("bad.yaml", []byte("apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\n")); err == nil {
 			t.Fatal("an autoscaling/v1 HPA was accepted")
+		}
+	})
+	t.Run("kustomize", func(t *testing.T) {
+		k := filepath.Join(dir, "k8s")
+		testtree.WriteFile(t, k, "kustomization.yaml", "resources:\n  - deployment.yaml\nconfigMapGenerator:\n  - name: x\n    envs: [config.env]\n")
+		testtree.WriteFile(t, k, "config.env", "A=1\n")
+		if _, err := kustomizeBuild(t, k); err == nil {
+			t.Fatal("kustomize built a kustomization whose resource does not exist")
 		}
 	})
 	t.Run("dockerfile", func(t *testing.T) {
@@ -441,8 +453,8 @@ func checkGitHubWorkflow(t *testing.T, dir string, s *stack) {
 	has := func(pred func(step) bool) bool { return slices.ContainsFunc(all, pred) }
 	checks := map[string]bool{
 		"checkout": has(func(st step) bool { return strings.HasPrefix(st.Uses, "actions/checkout@") }),
-		"setup-go from go.mod": has(func(st step) bool {
-			return strings.HasPrefix(st.Uses, "actions/setup-go@") && st.With["go-version-file"] == "go.mod" && st.With["cache"] == "true"
+		"setup-go at the pinned Go release": has(func(st step) bool {
+			return strings.HasPrefix(st.Uses, "actions/setup-go@") && st.With["go-version"] == generator.Tools.Go && st.With["cache"] == "true"
 		}),
 		"go vet":        has(func(st step) bool { return strings.Contains(st.Run, "go vet ./...") }),
 		"go test -race": has(func(st step) bool { return strings.Contains(st.Run, "go test -race") }),
@@ -453,16 +465,24 @@ func checkGitHubWorkflow(t *testing.T, dir string, s *stack) {
 		"image build, not pushed": has(func(st step) bool {
 			return strings.HasPrefix(st.Uses, "docker/build-push-action@") && st.With["push"] == "false"
 		}),
+		"go mod tidy check": has(func(st step) bool { return strings.Contains(st.Run, "go mod tidy -diff") }),
 	}
 	for what, ok := range checks {
 		if !ok {
 			t.Errorf("workflow lacks %s", what)
 		}
 	}
+	for _, st := range all {
+		if strings.HasPrefix(st.Uses, "actions/setup-go@") && st.With["go-version"] != generator.Tools.Go {
+			t.Errorf("setup-go with %v: want go-version %s, an exact release (go.mod's go line would install its .0)", st.With, generator.Tools.Go)
+		}
+	}
+	checkActionsPinned(t, dir)
+	checkDependabot(t, dir)
 	test := wf.Jobs["test"]
 	for _, d := range []struct{ name, env, url, image string }{
-		{"postgres", "DATABASE_URL", "postgres://postgres:postgres@localhost:5432/", "postgres:17"},
-		{"redis", "REDIS_URL", "redis://localhost:6379/", "redis:7"},
+		{"postgres", "DATABASE_URL", "postgres://postgres:postgres@localhost:5432/", generator.Images.Postgres},
+		{"redis", "REDIS_URL", "redis://localhost:6379/", generator.Images.Redis},
 	} {
 		svc, ok := test.Services[d.name]
 		if ok != s.with[d.name] {
@@ -477,6 +497,78 @@ func checkGitHubWorkflow(t *testing.T, dir string, s *stack) {
 		}
 		if !strings.HasPrefix(test.Env[d.env], d.url) {
 			t.Errorf("test job: %s = %q, want it pointing at the service container (%s...)", d.env, test.Env[d.env], d.url)
+		}
+	}
+}
+
+// checkActionsPinned asserts that every action of every workflow is pinned to a full commit
+// SHA with its release in a comment (a tag can be moved to other code; a commit cannot).
+func checkActionsPinned(t *testing.T, dir string) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, ".github", "workflows", "*.yml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no workflows: %v", err)
+	}
+	uses := regexp.MustCompile(`(?m)^\s*(?:- )?uses:\s*(.*)$`)
+	pinned := regexp.MustCompile(`^[\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$`)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := uses.FindAllStringSubmatch(string(data), -1)
+		if len(all) == 0 {
+			t.Errorf("%s: no uses: lines", filepath.Base(f))
+		}
+		for _, m := range all {
+			if !pinned.MatchString(m[1]) {
+				t.Errorf("%s: uses: %s is not pinned to a 40-hex commit with its version in a comment", filepath.Base(f), m[1])
+			}
+		}
+	}
+}
+
+// checkDependabot asserts that .github/dependabot.yml updates the modules, the actions and
+// the images weekly, each ecosystem's updates grouped into one pull request.
+func checkDependabot(t *testing.T, dir string) {
+	t.Helper()
+	var cfg struct {
+		Version int `yaml:"version"`
+		Updates []struct {
+			Ecosystem string `yaml:"package-ecosystem"`
+			Directory string `yaml:"directory"`
+			Schedule  struct {
+				Interval string `yaml:"interval"`
+				Day      string `yaml:"day"`
+			} `yaml:"schedule"`
+			Groups map[string]struct {
+				Patterns []string `yaml:"patterns"`
+			} `yaml:"groups"`
+		} `yaml:"updates"`
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(readFile(t, dir, ".github/dependabot.yml"))))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		t.Fatalf("dependabot.yml: %v", err)
+	}
+	if cfg.Version != 2 {
+		t.Errorf("dependabot.yml version %d, want 2", cfg.Version)
+	}
+	var ecosystems []string
+	for _, u := range cfg.Updates {
+		ecosystems = append(ecosystems, u.Ecosystem)
+		if u.Directory != "/" || u.Schedule.Interval != "weekly" || len(u.Groups) != 1 {
+			t.Errorf("dependabot.yml %s: directory %q, interval %q, %d groups; want /, weekly, one group", u.Ecosystem, u.Directory, u.Schedule.Interval, len(u.Groups))
+		}
+		for _, g := range u.Groups {
+			if !slices.Equal(g.Patterns, []string{"*"}) {
+				t.Errorf("dependabot.yml %s: group patterns %v, want [*]", u.Ecosystem, g.Patterns)
+			}
+		}
+	}
+	for _, e := range []string{"gomod", "github-actions", "docker", "docker-compose"} {
+		if !slices.Contains(ecosystems, e) {
+			t.Errorf("dependabot.yml does not update %s (it does %v)", e, ecosystems)
 		}
 	}
 }
@@ -512,8 +604,8 @@ func checkGitLabCI(t *testing.T, dir string, s *stack) {
 	if want := []string{"lint", "test", "build", "security"}; !slices.Equal(ci.Stages, want) {
 		t.Errorf("stages = %v, want %v", ci.Stages, want)
 	}
-	if ci.Default.Image != "golang:"+generator.GoVersion {
-		t.Errorf("default image %q, want golang:%s", ci.Default.Image, generator.GoVersion)
+	if ci.Default.Image != generator.Images.Go {
+		t.Errorf("default image %q, want %s", ci.Default.Image, generator.Images.Go)
 	}
 	for _, v := range []string{"GOMODCACHE", "GOCACHE"} {
 		if !strings.HasPrefix(ci.Variables[v], "$CI_PROJECT_DIR/") {
@@ -526,6 +618,7 @@ func checkGitLabCI(t *testing.T, dir string, s *stack) {
 	}
 	for what, ok := range map[string]bool{
 		"go vet":                    strings.Contains(strings.Join(values(scripts), "\n"), "go vet ./..."),
+		"go mod tidy check":         strings.Contains(strings.Join(values(scripts), "\n"), "go mod tidy -diff"),
 		"go test -race":             strings.Contains(scripts["test"], "go test -race"),
 		"golangci-lint (pinned)":    ci.Jobs["golangci-lint"].Image == "golangci/golangci-lint:"+generator.Tools.GolangciLint,
 		"govulncheck (pinned)":      strings.Contains(scripts["govulncheck"], "govulncheck@"+generator.Tools.Govulncheck),
@@ -537,6 +630,31 @@ func checkGitLabCI(t *testing.T, dir string, s *stack) {
 			t.Errorf("pipeline lacks %s", what)
 		}
 	}
+	// Every image an exact release: no moving major tags (golang:1.26, docker:28).
+	exact := regexp.MustCompile(`^[a-z0-9./-]+:v?\d+\.\d+(\.\d+)?(-[a-z]+)?$`)
+	images := []string{ci.Default.Image}
+	for _, j := range ci.Jobs {
+		images = append(images, j.Image)
+		for _, sv := range j.Services {
+			images = append(images, sv.Name)
+		}
+	}
+	for _, img := range images {
+		if img != "" && !exact.MatchString(img) {
+			t.Errorf(".gitlab-ci.yml image %q is not pinned to an exact release", img)
+		}
+	}
+	var renovate struct {
+		Extends           []string `json:"extends"`
+		PostUpdateOptions []string `json:"postUpdateOptions"`
+	}
+	if err := json.Unmarshal(readFile(t, dir, "renovate.json"), &renovate); err != nil {
+		t.Fatalf("renovate.json: %v", err)
+	}
+	if !slices.Contains(renovate.Extends, "config:recommended") || !slices.Contains(renovate.PostUpdateOptions, "gomodTidy") {
+		t.Errorf("renovate.json %+v: want config:recommended and gomodTidy", renovate)
+	}
+
 	test := ci.Jobs["test"]
 	for _, d := range []struct{ name, env, url string }{
 		{"postgres", "DATABASE_URL", "postgres://postgres:postgres@postgres:5432/"},
@@ -579,12 +697,20 @@ func checkGolangciConfig(t *testing.T, dir string) {
 func checkKubernetes(t *testing.T, dir string, s *stack) {
 	k8sDir := filepath.Join(dir, "deploy", "k8s")
 
-	// The kustomization: strictly its known fields, listing exactly the other manifests.
+	// The kustomization: strictly its known fields, listing exactly the other manifests; the
+	// ConfigMap generated from config.env.
 	var kust struct {
-		APIVersion string   `yaml:"apiVersion"`
-		Kind       string   `yaml:"kind"`
-		Resources  []string `yaml:"resources"`
-		Images     []struct {
+		APIVersion         string   `yaml:"apiVersion"`
+		Kind               string   `yaml:"kind"`
+		Resources          []string `yaml:"resources"`
+		ConfigMapGenerator []struct {
+			Name    string   `yaml:"name"`
+			Envs    []string `yaml:"envs"`
+			Options struct {
+				Labels map[string]string `yaml:"labels"`
+			} `yaml:"options"`
+		} `yaml:"configMapGenerator"`
+		Images []struct {
 			Name    string `yaml:"name"`
 			NewName string `yaml:"newName"`
 			NewTag  string `yaml:"newTag"`
@@ -601,56 +727,80 @@ func checkKubernetes(t *testing.T, dir string, s *stack) {
 	if len(kust.Images) != 1 || kust.Images[0].Name != s.name || kust.Images[0].NewTag == "" {
 		t.Errorf("kustomization.yaml images %+v, want one entry for %s with a tag", kust.Images, s.name)
 	}
+	if len(kust.ConfigMapGenerator) != 1 || kust.ConfigMapGenerator[0].Name != s.name+"-config" || !slices.Equal(kust.ConfigMapGenerator[0].Envs, []string{"config.env"}) {
+		t.Errorf("kustomization.yaml configMapGenerator %+v, want %s-config from config.env", kust.ConfigMapGenerator, s.name)
+	}
 	entries, err := os.ReadDir(k8sDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var manifests []string
 	for _, e := range entries {
-		if e.Name() != "kustomization.yaml" {
+		if e.Name() != "kustomization.yaml" && e.Name() != "config.env" {
 			manifests = append(manifests, e.Name())
 		}
 	}
 	if !slices.Equal(sorted(kust.Resources), manifests) {
 		t.Errorf("kustomization resources %v, files %v", kust.Resources, manifests)
 	}
+	for _, m := range manifests {
+		if _, err := decodeKube(m, readFile(t, dir, "deploy/k8s/"+m)); err != nil {
+			t.Error(err)
+		}
+	}
 
-	// Every manifest, decoded strictly into the Kubernetes API types.
+	// What `kubectl apply -k` applies: the kustomize build, every object decoded strictly
+	// into its Kubernetes API type.
+	built, err := kustomizeBuild(t, k8sDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := decodeKube("kustomize build", built)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var (
 		dep *appsv1.Deployment
 		svc *corev1.Service
 		hpa *autoscalingv2.HorizontalPodAutoscaler
 		pdb *policyv1.PodDisruptionBudget
 		cm  *corev1.ConfigMap
+		np  *networkingv1.NetworkPolicy
+		job *batchv1.Job
 	)
-	for _, m := range manifests {
-		objs, err := decodeKube(m, readFile(t, dir, "deploy/k8s/"+m))
-		if err != nil {
-			t.Error(err)
-			continue
-		}
-		for _, o := range objs {
-			switch o := o.obj.(type) {
-			case *appsv1.Deployment:
-				dep = o
-			case *corev1.Service:
-				svc = o
-			case *autoscalingv2.HorizontalPodAutoscaler:
-				hpa = o
-			case *policyv1.PodDisruptionBudget:
-				pdb = o
-			case *corev1.ConfigMap:
-				cm = o
-			}
+	for _, o := range objs {
+		switch o := o.obj.(type) {
+		case *appsv1.Deployment:
+			dep = o
+		case *corev1.Service:
+			svc = o
+		case *autoscalingv2.HorizontalPodAutoscaler:
+			hpa = o
+		case *policyv1.PodDisruptionBudget:
+			pdb = o
+		case *corev1.ConfigMap:
+			cm = o
+		case *networkingv1.NetworkPolicy:
+			np = o
+		case *batchv1.Job:
+			job = o
 		}
 	}
-	if dep == nil || svc == nil || hpa == nil || pdb == nil || cm == nil {
-		t.Fatalf("manifests lack a kind: Deployment %v, Service %v, HPA %v, PDB %v, ConfigMap %v", dep != nil, svc != nil, hpa != nil, pdb != nil, cm != nil)
+	if dep == nil || svc == nil || hpa == nil || pdb == nil || cm == nil || np == nil {
+		t.Fatalf("the build lacks a kind: Deployment %v, Service %v, HPA %v, PDB %v, ConfigMap %v, NetworkPolicy %v", dep != nil, svc != nil, hpa != nil, pdb != nil, cm != nil, np != nil)
 	}
-	for _, name := range []string{dep.Name, svc.Name, hpa.Name, pdb.Name, cm.Name} {
+	if (job != nil) != s.with["postgres"] {
+		t.Errorf("migration Job built = %v, want it exactly with a database (%v)", job != nil, s.with["postgres"])
+	}
+	for _, name := range []string{dep.Name, svc.Name, hpa.Name, pdb.Name, cm.Name, np.Name} {
 		if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
 			t.Errorf("object name %q: %v", name, errs)
 		}
+	}
+	// The generated ConfigMap's name carries a hash of its contents, and the pods refer to
+	// that name: a changed setting is a new pod template, so applying it rolls the pods.
+	if !regexp.MustCompile(`^` + regexp.QuoteMeta(s.name) + `-config-[a-z0-9]{10}$`).MatchString(cm.Name) {
+		t.Errorf("ConfigMap name %q has no content hash", cm.Name)
 	}
 
 	// The Deployment: selector, probes, resources, security, configuration.
@@ -670,8 +820,8 @@ func checkKubernetes(t *testing.T, dir string, s *stack) {
 	for _, p := range c.Ports {
 		port[p.Name] = p.ContainerPort
 	}
-	if port["http"] != 8080 {
-		t.Errorf("container ports %v, want http: 8080", c.Ports)
+	if len(port) != 2 || port["http"] != 8080 || port["admin"] != 9090 {
+		t.Errorf("container ports %v, want http: 8080 and admin: 9090", c.Ports)
 	}
 	for _, p := range []struct {
 		name  string
@@ -690,42 +840,31 @@ func checkKubernetes(t *testing.T, dir string, s *stack) {
 			t.Errorf("container has no %s limit", r)
 		}
 	}
-	psc, csc := pod.SecurityContext, c.SecurityContext
-	switch {
-	case psc == nil || csc == nil:
-		t.Errorf("pod or container securityContext missing")
-	default:
-		if !isTrue(psc.RunAsNonRoot) || !isTrue(csc.RunAsNonRoot) {
-			t.Error("runAsNonRoot is not true for the pod and the container")
-		}
-		if psc.RunAsUser == nil || *psc.RunAsUser != 65532 {
-			t.Error("pod runAsUser is not 65532 (the image's nonroot user)")
-		}
-		if psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
-			t.Error("pod seccompProfile is not RuntimeDefault")
-		}
-		if !isTrue(csc.ReadOnlyRootFilesystem) {
-			t.Error("readOnlyRootFilesystem is not true")
-		}
-		if csc.AllowPrivilegeEscalation == nil || *csc.AllowPrivilegeEscalation {
-			t.Error("allowPrivilegeEscalation is not false")
-		}
-		if csc.Capabilities == nil || !slices.Equal(csc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(csc.Capabilities.Add) > 0 {
-			t.Errorf("capabilities %+v, want drop: [ALL] and nothing added", csc.Capabilities)
+	// GOMEMLIMIT follows the memory limit (downward API, in MiB, read as that many million
+	// bytes: 95.4% of it).
+	env := map[string]corev1.EnvVar{}
+	for _, e := range c.Env {
+		env[e.Name] = e
+	}
+	if ref := env["MEMORY_LIMIT_MIB"].ValueFrom; ref == nil || ref.ResourceFieldRef == nil || ref.ResourceFieldRef.Resource != "limits.memory" ||
+		ref.ResourceFieldRef.Divisor.String() != "1Mi" || env["GOMEMLIMIT"].Value != "$(MEMORY_LIMIT_MIB)000000" {
+		t.Errorf("GOMEMLIMIT does not follow the memory limit through the downward API: %+v", c.Env)
+	} else if limit := c.Resources.Limits.Memory().Value(); float64(limit/(1<<20)*1_000_000) < 0.9*float64(limit) || limit/(1<<20)*1_000_000 >= limit {
+		t.Errorf("GOMEMLIMIT %d for the limit %d: want 90%%-100%% of it", limit/(1<<20)*1_000_000, limit)
+	}
+	if _, ok := env["MIGRATE_ON_START"]; ok != s.with["postgres"] || ok && env["MIGRATE_ON_START"].Value != "false" {
+		t.Errorf("Deployment MIGRATE_ON_START = %+v, want \"false\" exactly with a database (%v)", env["MIGRATE_ON_START"], s.with["postgres"])
+	}
+	var spread []string
+	for _, tsc := range pod.TopologySpreadConstraints {
+		if tsc.LabelSelector != nil && selects(tsc.LabelSelector.MatchLabels, podLabels) {
+			spread = append(spread, tsc.TopologyKey)
 		}
 	}
-	if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
-		t.Error("automountServiceAccountToken is not false: the service does not talk to the API server")
+	if !slices.Equal(spread, []string{"kubernetes.io/hostname", "topology.kubernetes.io/zone"}) {
+		t.Errorf("pods spread over %v, want nodes and zones", spread)
 	}
-	tmpVolume := ""
-	for _, m := range c.VolumeMounts {
-		if m.MountPath == "/tmp" {
-			tmpVolume = m.Name
-		}
-	}
-	if !slices.ContainsFunc(pod.Volumes, func(v corev1.Volume) bool { return v.Name == tmpVolume && v.EmptyDir != nil }) {
-		t.Error("no emptyDir mounted on /tmp: the root file system is read-only")
-	}
+	checkPodSecurity(t, "Deployment", pod, c)
 	var cmRef, secretRef *corev1.EnvFromSource
 	for i, e := range c.EnvFrom {
 		if e.ConfigMapRef != nil {
@@ -744,9 +883,16 @@ func checkKubernetes(t *testing.T, dir string, s *stack) {
 	} else if optional := isTrue(secretRef.SecretRef.Optional); optional == needSecrets {
 		t.Errorf("secretRef optional = %v; it must be required exactly when a dependency needs credentials (%v)", optional, needSecrets)
 	}
-	checkConfigReads(t, dir, s, "configmap.yaml", keys(cm.Data))
-	if cm.Data["PORT"] != "8080" {
-		t.Errorf("ConfigMap PORT = %q, want 8080", cm.Data["PORT"])
+	checkConfigReads(t, dir, s, "config.env", keys(cm.Data))
+	var podEnv []string
+	for _, e := range c.Env {
+		if e.Name != "GOMEMLIMIT" && e.Name != "MEMORY_LIMIT_MIB" { // the Go runtime's, not the service's
+			podEnv = append(podEnv, e.Name)
+		}
+	}
+	checkConfigReads(t, dir, s, "deployment.yaml", podEnv)
+	if cm.Data["PORT"] != "8080" || cm.Data["ADMIN_PORT"] != "9090" {
+		t.Errorf("ConfigMap PORT = %q, ADMIN_PORT = %q, want 8080 and 9090", cm.Data["PORT"], cm.Data["ADMIN_PORT"])
 	}
 	if _, ok := cm.Data["KAFKA_BROKERS"]; ok != s.with["kafka"] {
 		t.Errorf("ConfigMap KAFKA_BROKERS set = %v, want %v", ok, s.with["kafka"])
@@ -760,13 +906,14 @@ func checkKubernetes(t *testing.T, dir string, s *stack) {
 		time.Duration(*pod.TerminationGracePeriodSeconds)*time.Second <= shutdown {
 		t.Errorf("terminationGracePeriodSeconds %d does not leave room for SHUTDOWN_TIMEOUT %s", *pod.TerminationGracePeriodSeconds, shutdown)
 	}
-	if _, ok := dep.Spec.Template.Annotations["prometheus.io/scrape"]; ok != s.with["prometheus"] {
-		t.Errorf("prometheus.io/scrape annotation = %v, want %v", ok, s.with["prometheus"])
+	annotations := dep.Spec.Template.Annotations
+	if _, ok := annotations["prometheus.io/scrape"]; ok != s.with["prometheus"] || ok && annotations["prometheus.io/port"] != "9090" {
+		t.Errorf("prometheus.io annotations %v, want a scrape of the admin port 9090 exactly with prometheus (%v)", annotations, s.with["prometheus"])
 	}
 
-	// Service, HPA and PDB point at the Deployment's pods.
+	// Service (the public port only), HPA, PDB and NetworkPolicy point at the Deployment's pods.
 	if !selects(svc.Spec.Selector, podLabels) || len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].TargetPort.String() != "http" {
-		t.Errorf("Service selector %v / ports %+v do not reach the pods' http port", svc.Spec.Selector, svc.Spec.Ports)
+		t.Errorf("Service selector %v / ports %+v: want the pods' http port, and no other", svc.Spec.Selector, svc.Spec.Ports)
 	}
 	ref := hpa.Spec.ScaleTargetRef
 	if ref.APIVersion != "apps/v1" || ref.Kind != "Deployment" || ref.Name != dep.Name {
@@ -775,17 +922,115 @@ func checkKubernetes(t *testing.T, dir string, s *stack) {
 	if hpa.Spec.MinReplicas == nil || *hpa.Spec.MinReplicas < 2 || hpa.Spec.MaxReplicas < *hpa.Spec.MinReplicas || len(hpa.Spec.Metrics) == 0 {
 		t.Errorf("HPA min/max/metrics %v/%d/%d: want at least 2 replicas and a metric", hpa.Spec.MinReplicas, hpa.Spec.MaxReplicas, len(hpa.Spec.Metrics))
 	}
-	if pdb.Spec.Selector == nil || !selects(pdb.Spec.Selector.MatchLabels, podLabels) || (pdb.Spec.MinAvailable == nil) == (pdb.Spec.MaxUnavailable == nil) {
-		t.Errorf("PDB %+v: want a selector of the pods and exactly one of minAvailable, maxUnavailable", pdb.Spec)
+	if b := hpa.Spec.Behavior; b == nil || b.ScaleUp == nil || b.ScaleUp.StabilizationWindowSeconds == nil || *b.ScaleUp.StabilizationWindowSeconds == 0 || len(b.ScaleUp.Policies) == 0 ||
+		b.ScaleDown == nil || b.ScaleDown.StabilizationWindowSeconds == nil || *b.ScaleDown.StabilizationWindowSeconds < 60 {
+		t.Errorf("HPA behavior %+v: want a scale-up window and policies, and a scale-down window of a minute or more", hpa.Spec.Behavior)
 	}
+	if pdb.Spec.Selector == nil || !selects(pdb.Spec.Selector.MatchLabels, podLabels) || pdb.Spec.MinAvailable != nil ||
+		pdb.Spec.MaxUnavailable == nil || pdb.Spec.MaxUnavailable.String() != "1" {
+		t.Errorf("PDB %+v: want a selector of the pods and maxUnavailable: 1", pdb.Spec)
+	}
+	checkNetworkPolicy(t, np, podLabels)
+	if job != nil {
+		checkMigrationJob(t, job, dep)
+	}
+}
 
-	// kubectl, when installed, builds the kustomization as `kubectl apply -k` would.
-	if kubectl, err := exec.LookPath("kubectl"); err == nil {
-		if out, err := run("", kubectl, "kustomize", k8sDir); err != nil {
-			t.Errorf("kubectl kustomize: %v\n%s", err, out)
+// checkPodSecurity asserts the locked-down pod and container security contexts.
+func checkPodSecurity(t *testing.T, what string, pod corev1.PodSpec, c corev1.Container) {
+	t.Helper()
+	psc, csc := pod.SecurityContext, c.SecurityContext
+	switch {
+	case psc == nil || csc == nil:
+		t.Errorf("%s: pod or container securityContext missing", what)
+	default:
+		if !isTrue(psc.RunAsNonRoot) || !isTrue(csc.RunAsNonRoot) {
+			t.Errorf("%s: runAsNonRoot is not true for the pod and the container", what)
 		}
-	} else {
-		t.Log("kubectl not installed: kustomize build not run (the strict decode above still ran)")
+		if psc.RunAsUser == nil || *psc.RunAsUser != 65532 {
+			t.Errorf("%s: pod runAsUser is not 65532 (the image's nonroot user)", what)
+		}
+		if psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+			t.Errorf("%s: pod seccompProfile is not RuntimeDefault", what)
+		}
+		if !isTrue(csc.ReadOnlyRootFilesystem) {
+			t.Errorf("%s: readOnlyRootFilesystem is not true", what)
+		}
+		if csc.AllowPrivilegeEscalation == nil || *csc.AllowPrivilegeEscalation {
+			t.Errorf("%s: allowPrivilegeEscalation is not false", what)
+		}
+		if csc.Capabilities == nil || !slices.Equal(csc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(csc.Capabilities.Add) > 0 {
+			t.Errorf("%s: capabilities %+v, want drop: [ALL] and nothing added", what, csc.Capabilities)
+		}
+	}
+	if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
+		t.Errorf("%s: automountServiceAccountToken is not false: the service does not talk to the API server", what)
+	}
+	tmpVolume := ""
+	for _, m := range c.VolumeMounts {
+		if m.MountPath == "/tmp" {
+			tmpVolume = m.Name
+		}
+	}
+	if !slices.ContainsFunc(pod.Volumes, func(v corev1.Volume) bool { return v.Name == tmpVolume && v.EmptyDir != nil }) {
+		t.Errorf("%s: no emptyDir mounted on /tmp: the root file system is read-only", what)
+	}
+}
+
+// checkNetworkPolicy asserts that the pods admit the public port from anywhere and the admin
+// port only from the namespace monitoring.
+func checkNetworkPolicy(t *testing.T, np *networkingv1.NetworkPolicy, podLabels map[string]string) {
+	t.Helper()
+	if !selects(np.Spec.PodSelector.MatchLabels, podLabels) || !slices.Equal(np.Spec.PolicyTypes, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}) {
+		t.Errorf("NetworkPolicy selects %v for %v: want the pods, ingress", np.Spec.PodSelector.MatchLabels, np.Spec.PolicyTypes)
+	}
+	from := map[string]string{} // port → who
+	for _, rule := range np.Spec.Ingress {
+		who := "anywhere"
+		if len(rule.From) > 0 {
+			var peers []string
+			for _, p := range rule.From {
+				if p.NamespaceSelector == nil || p.PodSelector != nil || p.IPBlock != nil {
+					peers = append(peers, "other")
+					continue
+				}
+				peers = append(peers, fmt.Sprint(p.NamespaceSelector.MatchLabels))
+			}
+			who = strings.Join(peers, ",")
+		}
+		if len(rule.Ports) == 0 {
+			from["every port"] = who
+		}
+		for _, p := range rule.Ports {
+			from[p.Port.String()] = who
+		}
+	}
+	if want := map[string]string{"http": "anywhere", "admin": "map[kubernetes.io/metadata.name:monitoring]"}; fmt.Sprint(from) != fmt.Sprint(want) {
+		t.Errorf("NetworkPolicy admits %v, want %v", from, want)
+	}
+}
+
+// checkMigrationJob asserts that the Job runs `migrate up` with the Deployment's image,
+// environment and security, bounded, and that its pods are not counted as the server's.
+func checkMigrationJob(t *testing.T, job *batchv1.Job, dep *appsv1.Deployment) {
+	t.Helper()
+	if job.Name != dep.Name+"-migrate" {
+		t.Errorf("migration Job %q, want %s-migrate", job.Name, dep.Name)
+	}
+	if job.Spec.BackoffLimit == nil || job.Spec.TTLSecondsAfterFinished == nil || job.Spec.ActiveDeadlineSeconds == nil {
+		t.Errorf("migration Job: want backoffLimit, ttlSecondsAfterFinished and activeDeadlineSeconds, got %+v", job.Spec)
+	}
+	pod := job.Spec.Template.Spec
+	if len(pod.Containers) != 1 || pod.RestartPolicy != corev1.RestartPolicyNever {
+		t.Fatalf("migration Job: want one container, restartPolicy Never")
+	}
+	c, server := pod.Containers[0], dep.Spec.Template.Spec.Containers[0]
+	if !slices.Equal(c.Args, []string{"migrate", "up"}) || c.Image != server.Image || fmt.Sprint(c.EnvFrom) != fmt.Sprint(server.EnvFrom) {
+		t.Errorf("migration Job container: args %v, image %s, envFrom %v; want [migrate up] with the Deployment's image %s and envFrom %v", c.Args, c.Image, c.EnvFrom, server.Image, server.EnvFrom)
+	}
+	checkPodSecurity(t, "migration Job", pod, c)
+	if selects(dep.Spec.Selector.MatchLabels, job.Spec.Template.Labels) {
+		t.Errorf("the Deployment's selector %v matches the migration Job's pods %v: the Service, HPA and PDB would count them", dep.Spec.Selector.MatchLabels, job.Spec.Template.Labels)
 	}
 }
 

@@ -39,22 +39,25 @@ func requireTool(t *testing.T, name, install string) string {
 const (
 	installActionlint    = "go install github.com/rhysd/actionlint/cmd/actionlint@" + actionlintVersion
 	installDockerCompose = "apt-get install -y docker-compose"
+	installKustomize     = "go install sigs.k8s.io/kustomize/kustomize/v5@" + kustomizeVersion
 
 	// actionlintVersion is the actionlint that .ci/run installs.
 	actionlintVersion = "v1.7.12"
+	// kustomizeVersion is the kustomize that .ci/run installs (the newest that builds with Go 1.26).
+	kustomizeVersion = "v5.8.2"
 )
 
 // installGolangciLint installs the golangci-lint that generated CI runs.
 var installGolangciLint = "go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@" + generator.Tools.GolangciLint
 
 // TestCIRunPinsTheTools keeps .ci/run installing the linters these tests expect: the
-// actionlint above and the golangci-lint that generated CI configurations pin.
+// actionlint and kustomize above and the golangci-lint that generated CI configurations pin.
 func TestCIRunPinsTheTools(t *testing.T) {
 	script, err := os.ReadFile(filepath.Join(repoRoot(t), ".ci", "run"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"ACTIONLINT_VERSION=" + actionlintVersion + "\n", "GOLANGCI_LINT_VERSION=" + generator.Tools.GolangciLint + "\n", "docker-compose", "shellcheck"} {
+	for _, want := range []string{"ACTIONLINT_VERSION=" + actionlintVersion + "\n", "GOLANGCI_LINT_VERSION=" + generator.Tools.GolangciLint + "\n", "KUSTOMIZE_VERSION=" + kustomizeVersion + "\n", "docker-compose", "shellcheck"} {
 		if !strings.Contains(string(script), want) {
 			t.Errorf(".ci/run does not contain %q", want)
 		}

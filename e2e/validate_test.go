@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -19,7 +20,9 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -124,6 +127,31 @@ var kubeTypes = map[string]func() any{
 	"apps/v1/Deployment":                     func() any { return &appsv1.Deployment{} },
 	"autoscaling/v2/HorizontalPodAutoscaler": func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
 	"policy/v1/PodDisruptionBudget":          func() any { return &policyv1.PodDisruptionBudget{} },
+	"networking.k8s.io/v1/NetworkPolicy":     func() any { return &networkingv1.NetworkPolicy{} },
+	"batch/v1/Job":                           func() any { return &batchv1.Job{} },
+}
+
+// kustomizeBuild builds a kustomization directory as `kubectl apply -k` would: with
+// kustomize (.ci/run installs it), else kubectl's built-in kustomize. Neither skips the test,
+// or fails it in CI.
+func kustomizeBuild(t *testing.T, dir string) ([]byte, error) {
+	t.Helper()
+	var args []string
+	if bin, err := exec.LookPath("kustomize"); err == nil {
+		args = []string{bin, "build", dir}
+	} else if bin, err := exec.LookPath("kubectl"); err == nil {
+		args = []string{bin, "kustomize", dir}
+	} else {
+		skipOrFail(t, "neither kustomize nor kubectl is installed (%s)", installKustomize)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return out, nil
 }
 
 // decodeKube decodes every document of a manifest file strictly into its Kubernetes API type:

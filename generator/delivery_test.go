@@ -26,9 +26,9 @@ func TestDeliveryComponents(t *testing.T) {
 
 	always := []string{"Dockerfile", ".dockerignore", "docker-compose.yml", ".golangci.yml"}
 	byChoice := map[string][]string{
-		"github":     {".github/workflows/ci.yml"},
-		"gitlab":     {".gitlab-ci.yml"},
-		"kubernetes": {"deploy/k8s/kustomization.yaml", "deploy/k8s/deployment.yaml", "deploy/k8s/service.yaml", "deploy/k8s/hpa.yaml", "deploy/k8s/pdb.yaml", "deploy/k8s/configmap.yaml"},
+		"github":     {".github/workflows/ci.yml", ".github/workflows/svcgen-upgrade.yml", ".github/dependabot.yml"},
+		"gitlab":     {".gitlab-ci.yml", "renovate.json"},
+		"kubernetes": {"deploy/k8s/kustomization.yaml", "deploy/k8s/deployment.yaml", "deploy/k8s/service.yaml", "deploy/k8s/hpa.yaml", "deploy/k8s/pdb.yaml", "deploy/k8s/networkpolicy.yaml", "deploy/k8s/config.env"},
 	}
 	for _, ci := range c.Choices("ci") {
 		for _, deploy := range c.Choices("deploy") {
@@ -62,7 +62,8 @@ func TestDeliveryComponents(t *testing.T) {
 	}
 }
 
-// The Dockerfile's builder and the GitLab image follow GoVersion, the go.mod version.
+// The Dockerfile's builder and the GitLab image follow GoVersion, the go.mod version (the image
+// at an exact patch release of it).
 func TestDeliveryFilesUseTheGoModVersion(t *testing.T) {
 	t.Parallel()
 	c, err := LoadTemplates("")
@@ -82,8 +83,8 @@ func TestDeliveryFilesUseTheGoModVersion(t *testing.T) {
 				t.Errorf("Dockerfile builder is not golang:%s:\n%s", GoVersion, f.Data)
 			}
 		case ".gitlab-ci.yml":
-			if !strings.Contains(string(f.Data), "image: golang:"+GoVersion+"\n") {
-				t.Errorf(".gitlab-ci.yml image is not golang:%s", GoVersion)
+			if !strings.HasPrefix(Images.Go, "golang:"+GoVersion+".") || !strings.Contains(string(f.Data), "image: "+Images.Go+"\n") {
+				t.Errorf(".gitlab-ci.yml image is not %s, a patch release of golang:%s", Images.Go, GoVersion)
 			}
 		case "go.mod":
 			if !strings.Contains(string(f.Data), "\ngo "+GoVersion+"\n") {

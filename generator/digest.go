@@ -14,7 +14,7 @@ import (
 // Digest identifies everything a render depends on besides the answers: every file of the
 // template trees the catalog was read from (the embedded templates and the overlay, metadata
 // included, each file under its tree's layer number and path) and the values templates see
-// from svcgen itself (Version, GoVersion, the pinned module and tool versions). Two catalogs
+// from svcgen itself (Version, GoVersion, the pinned module, tool, action and image versions). Two catalogs
 // with the same digest render the same answers to the same bytes, so the manifest records it:
 // `regen` compares it with today's to say whether, and how, the templates changed since the
 // service was generated. The form is "sha256:" and 64 hex digits.
@@ -29,7 +29,8 @@ func (c *Catalog) computeDigest() (string, error) {
 			h.Write([]byte(strconv.Itoa(len(p)) + ":" + p))
 		}
 	}
-	field("svcgen", Version, "go", GoVersion, "golangci-lint", Tools.GolangciLint, "govulncheck", Tools.Govulncheck)
+	field("svcgen", Version, "go", GoVersion, "go-release", Tools.Go, "golangci-lint", Tools.GolangciLint, "govulncheck", Tools.Govulncheck)
+	field("actions", fmt.Sprint(Actions), "images", fmt.Sprint(Images))
 	for _, mod := range slices.Sorted(maps.Keys(Versions)) {
 		field("module", mod, Versions[mod])
 	}

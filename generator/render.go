@@ -35,6 +35,8 @@ type Data struct {
 	Choice           map[string]string // every group's choice; a many group's choices comma-joined
 	GoVersion        string
 	Tools            ToolVersions
+	Actions          ActionPins
+	Images           ImageVersions
 	Requires         []Module
 	GeneratorVersion string
 }
@@ -101,7 +103,7 @@ func newData(s Spec, c *Catalog) (Data, []*Component, error) {
 	}
 	return Data{
 		Name: s.Name, Module: s.Module, With: with, Provides: provides, Choice: choice,
-		GoVersion: GoVersion, Tools: Tools, Requires: reqs, GeneratorVersion: Version,
+		GoVersion: GoVersion, Tools: Tools, Actions: Actions, Images: Images, Requires: reqs, GeneratorVersion: Version,
 	}, comps, nil
 }
 

@@ -39,6 +39,12 @@ var Versions = map[string]string{
 
 // ToolVersions are the versions of the tools a generated service's CI runs.
 type ToolVersions struct {
+	// Go is the Go release CI runs: GoVersion's newest patch release (golang.org/toolchain's
+	// newest go1.26.x on the module proxy). go.mod's go line is the language version (go mod
+	// tidy writes 1.26.0), and setup-go given go-version-file would install exactly that patch
+	// release, without the security fixes since. The golang image (Images.Go) has the same
+	// release: the Docker official images publish every Go patch release.
+	Go           string
 	GolangciLint string // github.com/golangci/golangci-lint/v2
 	Govulncheck  string // golang.org/x/vuln
 }
@@ -46,8 +52,64 @@ type ToolVersions struct {
 // Tools pins the tools of generated CI configurations, as Versions pins modules. .ci/run
 // installs the same golangci-lint, so svcgen's tests lint with what generated CI runs.
 var Tools = ToolVersions{
+	Go:           "1.26.11",
 	GolangciLint: "v2.15.0",
 	Govulncheck:  "v1.9.0",
+}
+
+// PinnedAction is a GitHub Action pinned to a commit: a tag can be moved to other code, a commit
+// cannot. Commit is the 40-hex commit the tag Version points at, read from the action's own
+// repository (git rev-parse VERSION^{commit}), never guessed.
+type PinnedAction struct {
+	Repo    string // owner/name
+	Version string // the release tag the commit is
+	Commit  string
+}
+
+// String is what a workflow's uses: says: the repository at the commit, the version in a
+// comment, which Dependabot reads and updates together with the commit.
+func (a PinnedAction) String() string { return a.Repo + "@" + a.Commit + " # " + a.Version }
+
+// ActionPins are the actions generated GitHub workflows use.
+type ActionPins struct {
+	Checkout     PinnedAction
+	SetupGo      PinnedAction
+	GolangciLint PinnedAction
+	SetupBuildx  PinnedAction
+	BuildPush    PinnedAction
+}
+
+// Actions pins every action of every generated workflow (ci.yml and svcgen-upgrade.yml), as
+// Versions pins modules: one table, so the workflows never disagree.
+var Actions = ActionPins{
+	Checkout:     PinnedAction{"actions/checkout", "v7.0.1", "3d3c42e5aac5ba805825da76410c181273ba90b1"},
+	SetupGo:      PinnedAction{"actions/setup-go", "v7.0.0", "b7ad1dad31e06c5925ef5d2fc7ad053ef454303e"},
+	GolangciLint: PinnedAction{"golangci/golangci-lint-action", "v9.3.0", "ba0d7d2ec06a0ea1cb5fa41b2e4a3ab91d21278a"},
+	SetupBuildx:  PinnedAction{"docker/setup-buildx-action", "v4.3.0", "37fe631027851001ddb9b187196cc803df7f5f0e"},
+	BuildPush:    PinnedAction{"docker/build-push-action", "v7.3.0", "53b7df96c91f9c12dcc8a07bcb9ccacbed38856a"},
+}
+
+// ImageVersions are container images of generated CI and docker-compose files.
+type ImageVersions struct {
+	Go         string // the CI image that vets and tests: Tools.Go
+	Postgres   string
+	Redis      string
+	Docker     string // the docker CLI that builds the image in GitLab CI
+	DockerDind string // the Docker engine it talks to
+}
+
+// Images pins the container images generated CI (GitLab's jobs and both systems' service
+// containers) and docker-compose.yml run, to exact releases: a moving tag such as postgres:17
+// changes what a green pipeline means from one day to the next. The tags are those the Docker
+// official images publish (docker-library/official-images, library/<image>); Dependabot
+// (GitHub) or Renovate (GitLab) proposes updates. Docker 28 is no longer published (its last
+// release was 28.5.2), so the docker CLI and engine are 29.
+var Images = ImageVersions{
+	Go:         "golang:" + Tools.Go,
+	Postgres:   "postgres:17.11",
+	Redis:      "redis:7.4.11",
+	Docker:     "docker:29.7.2",
+	DockerDind: "docker:29.7.2-dind",
 }
 
 // Module is one requirement line of a generated go.mod.
