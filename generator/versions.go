@@ -31,9 +31,11 @@ var Versions = map[string]string{
 	"golang.org/x/crypto":                 "v0.59.0",
 	"github.com/getkin/kin-openapi":       "v0.153.0",
 	// OpenTelemetry: API, SDK and the OTLP trace exporters move together.
-	"go.opentelemetry.io/otel":       "v1.47.0",
-	"go.opentelemetry.io/otel/trace": "v1.47.0",
-	"go.opentelemetry.io/otel/sdk":   "v1.47.0",
+	"go.opentelemetry.io/otel":                                        "v1.47.0",
+	"go.opentelemetry.io/otel/trace":                                  "v1.47.0",
+	"go.opentelemetry.io/otel/sdk":                                    "v1.47.0",
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp": "v1.47.0",
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc": "v1.47.0",
 	// Test-only modules: JSON Schema validation and YAML (both already in kin-openapi's
 	// module graph) and goroutine-leak checks.
 	"github.com/santhosh-tekuri/jsonschema/v6": "v6.0.3",
