@@ -12,18 +12,22 @@
 # the other 90 % still run the propagator and the sampler).
 # The load is scripts/hitload (closed loop, CONNS connections) on GET /v1/items/{id} of an item
 # in the cache (a Redis hit). Services on CPU 0; hitload, the sink and the broker on CPU 1.
+# Beside throughput it reports each service's CPU time per request (from /proc), which other
+# load on the machine disturbs less.
 # Throughput on a shared machine drifts, so every run measures the two back to back in
 # alternating order (off first in odd runs), and the ratio is the median of the runs' paired
 # ratios (traced/off). The last line is `ratio tracing read-hit: X.XX` (exit status 1 below
 # MIN_RATIO).
 # Usage: scripts/bench-tracing.sh       env: RUNS (default 8), DURATION (default 5s),
-#        CONNS (default 32), MIN_RATIO (default 0.95)
+#        CONNS (default 32), MIN_RATIO (default 0.95), SAMPLE (OTEL_TRACES_SAMPLER_ARG, default
+#        0.1; SAMPLE=0 measures the instrumentation of requests no span is kept of)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-8}
 duration=${DURATION:-5s}
 conns=${CONNS:-32}
 min_ratio=${MIN_RATIO:-0.95}
+sample=${SAMPLE:-0.1}
 log() { echo "bench-tracing: $*" >&2; }
 
 command -v taskset >/dev/null || { apt-get update -qq && apt-get install -y -qq util-linux; } >&2
@@ -80,7 +84,7 @@ sink_pid=$!
 pids+=("$sink_pid")
 sink=$(first_line "$work/sink.out")
 
-declare -A url_item
+declare -A url_item svc_pid
 for tracing in none otel; do
   svc=$work/svc-$tracing
   log "generating the service with --tracing $tracing (gin, postgres, redis, kafka, prometheus)"
@@ -95,7 +99,7 @@ for tracing in none otel; do
   otel=()
   if [ "$tracing" = otel ]; then
     otel=(OTEL_EXPORTER_OTLP_ENDPOINT="$sink" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
-      OTEL_SERVICE_NAME=bench-svc OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1)
+      OTEL_SERVICE_NAME=bench-svc OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG="$sample")
   fi
   port=$(free_port)
   env PORT="$port" ADMIN_PORT="$(free_port)" DATABASE_URL="$db_url" REDIS_URL="$REDIS_URL" \
@@ -103,6 +107,7 @@ for tracing in none otel; do
     LOG_LEVEL=info RATE_LIMIT_RPS=0 "${otel[@]}" \
     taskset -c "$server_cpu" "$work/bench-svc-$tracing" >"$work/svc-$tracing.log" 2>&1 &
   pids+=($!)
+  svc_pid[$tracing]=$!
   wait_http "http://127.0.0.1:$port/readyz" 200
   id=$(curl -sf -X POST -H 'Content-Type: application/json' -d '{"name":"bench item","price":100}' \
     "http://127.0.0.1:$port/v1/items" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
@@ -110,15 +115,23 @@ for tracing in none otel; do
   url_item[$tracing]=http://127.0.0.1:$port/v1/items/$id
 done
 
-# One hitload run; appends "run label rps p99_ms requests errors" to results.
+# cpu_ticks PID: the process's user+system CPU time so far, in clock ticks.
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+# One hitload run against service label; appends "run label rps p99_ms requests errors
+# cpu_us_per_request" to results. The CPU time is the service's own (its exports included): less
+# sensitive than throughput to what else runs on the machine.
 results=$work/results
 measure() { # label url
-  local out
+  local out before after
+  before=$(cpu_ticks "${svc_pid[$1]}")
   out=$(taskset -c "$load_cpu" env GOMAXPROCS=1 "$work/hitload" -c "$conns" -d "$duration" -url "$2")
+  after=$(cpu_ticks "${svc_pid[$1]}")
   read -r _ requests _ rps _ _ _ p99 _ errors <<<"$out"
   [ "$errors" = 0 ] || log "$1: $errors errors"
-  log "$1 run: $rps req/s, p99 $p99 ms"
-  echo "$run $1 $rps $p99 $requests $errors" >>"$results"
+  local cpu_us
+  cpu_us=$(awk -v d=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN {printf "%.1f", d / hz * 1e6 / (n > 0 ? n : 1)}')
+  log "$1 run: $rps req/s, p99 $p99 ms, $cpu_us µs CPU per request"
+  echo "$run $1 $rps $p99 $requests $errors $cpu_us" >>"$results"
 }
 
 log "warming up (run 0: counted in the requests the sink's spans are compared with, not in the figures)"
@@ -146,30 +159,34 @@ read -r _ exports _ spans < <(tail -1 "$work/sink.out")
 
 echo "scripts/hitload -c $conns -d $duration (closed loop) on loopback; services on CPU $server_cpu, hitload, sink and broker on CPU $load_cpu; $cpus CPUs"
 echo "service: gin+postgres+redis+kafka+prometheus, GET /v1/items/{id} (Redis hit), LOG_LEVEL=info, RATE_LIMIT_RPS=0"
-echo "traced: OTLP/HTTP protobuf to a loopback sink, parentbased_traceidratio 0.1; the sink got $exports exports, $spans spans"
+echo "traced: OTLP/HTTP protobuf to a loopback sink, parentbased_traceidratio $sample; the sink got $exports exports, $spans spans"
 echo "load average before/after: $load_before / $load_after; medians of $runs runs; ratio: median of the runs' paired ratios"
-python3 - "$results" "$min_ratio" "$spans" <<'EOF'
+python3 - "$results" "$min_ratio" "$spans" "$sample" <<'EOF'
 import statistics, sys
-rows, by_run, total = {}, {}, {"none": 0, "otel": 0}
+rows, by_run, cpu_run, total = {}, {}, {}, {"none": 0, "otel": 0}
 for line in open(sys.argv[1]):
-    run, label, rps, p99, requests, errors = line.split()
+    run, label, rps, p99, requests, errors, cpu_us = line.split()
     total[label] += int(requests)
     if run == "0":
         continue  # the warm-up
-    rows.setdefault(label, []).append((float(rps), float(p99)))
+    rows.setdefault(label, []).append((float(rps), float(p99), float(cpu_us)))
     by_run[(run, label)] = float(rps)
+    cpu_run[(run, label)] = float(cpu_us)
 runs = sorted({run for run, _ in by_run}, key=int)
-print("%-8s %12s %10s" % ("tracing", "req/s", "p99 ms"))
+print("%-8s %12s %10s %16s" % ("tracing", "req/s", "p99 ms", "CPU µs/request"))
 for label in ("none", "otel"):
-    print("%-8s %12.0f %10.2f" % (label, statistics.median(r for r, _ in rows[label]), statistics.median(p for _, p in rows[label])))
+    print("%-8s %12.0f %10.2f %16.1f" % (label, *(statistics.median(r[i] for r in rows[label]) for i in range(3))))
 pairs = [by_run[(run, "otel")] / by_run[(run, "none")] for run in runs]
+cpu_pairs = [cpu_run[(run, "otel")] / cpu_run[(run, "none")] for run in runs]
 spans = int(sys.argv[3])
-if spans == 0:
+if spans == 0 and float(sys.argv[4]) > 0:
     print("the traced service exported no span: tracing is not on, the figures compare nothing")
     sys.exit(1)
 print("spans exported per 100 traced requests: %.1f (a sampled read hit is a server span and its Redis spans)" % (100.0 * spans / max(total["otel"], 1)))
 ratio = statistics.median(pairs)
 print("paired ratios: %s" % " ".join("%.3f" % p for p in pairs))
+print("CPU per request, traced/off (median of paired ratios): %.2f (runs: %s)" % (
+    statistics.median(cpu_pairs), " ".join("%.3f" % p for p in cpu_pairs)))
 print("ratio tracing read-hit: %.2f" % ratio)
 sys.exit(0 if ratio >= float(sys.argv[2]) else 1)
 EOF
