@@ -20,7 +20,9 @@
 # MIN_RATIO).
 # Usage: scripts/bench-tracing.sh       env: RUNS (default 8), DURATION (default 5s),
 #        CONNS (default 32), MIN_RATIO (default 0.95), SAMPLE (OTEL_TRACES_SAMPLER_ARG, default
-#        0.1; SAMPLE=0 measures the instrumentation of requests no span is kept of)
+#        0.1; SAMPLE=0 measures the instrumentation of requests no span is kept of), CONTROL
+#        (1: both services without tracing, the harness's own bias and noise: the ratio should be
+#        1.00)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-8}
@@ -28,6 +30,7 @@ duration=${DURATION:-5s}
 conns=${CONNS:-32}
 min_ratio=${MIN_RATIO:-0.95}
 sample=${SAMPLE:-0.1}
+control=${CONTROL:-}
 log() { echo "bench-tracing: $*" >&2; }
 
 command -v taskset >/dev/null || { apt-get update -qq && apt-get install -y -qq util-linux; } >&2
@@ -87,9 +90,11 @@ sink=$(first_line "$work/sink.out")
 declare -A url_item svc_pid
 for tracing in none otel; do
   svc=$work/svc-$tracing
-  log "generating the service with --tracing $tracing (gin, postgres, redis, kafka, prometheus)"
+  choice=$tracing
+  [ -z "$control" ] || choice=none
+  log "generating the $tracing service with --tracing $choice (gin, postgres, redis, kafka, prometheus)"
   "$work/svcgen" new bench-svc --module example.com/bench-svc --framework gin --database postgres \
-    --cache redis --broker kafka --metrics prometheus --tracing "$tracing" --ci none --deploy none -o "$svc" >/dev/null
+    --cache redis --broker kafka --metrics prometheus --tracing "$choice" --ci none --deploy none -o "$svc" >/dev/null
   (cd "$svc" && go build -o "$work/bench-svc-$tracing" ./cmd/bench-svc)
   db="bench_tracing_${tracing}_$$"
   psql_run "CREATE DATABASE $db"
@@ -159,9 +164,10 @@ read -r _ exports _ spans < <(tail -1 "$work/sink.out")
 
 echo "scripts/hitload -c $conns -d $duration (closed loop) on loopback; services on CPU $server_cpu, hitload, sink and broker on CPU $load_cpu; $cpus CPUs"
 echo "service: gin+postgres+redis+kafka+prometheus, GET /v1/items/{id} (Redis hit), LOG_LEVEL=info, RATE_LIMIT_RPS=0"
+[ -z "$control" ] || echo "CONTROL: the \"otel\" service is generated without tracing too"
 echo "traced: OTLP/HTTP protobuf to a loopback sink, parentbased_traceidratio $sample; the sink got $exports exports, $spans spans"
 echo "load average before/after: $load_before / $load_after; medians of $runs runs; ratio: median of the runs' paired ratios"
-python3 - "$results" "$min_ratio" "$spans" "$sample" <<'EOF'
+python3 - "$results" "$min_ratio" "$spans" "$sample" "$control" <<'EOF'
 import statistics, sys
 rows, by_run, cpu_run, total = {}, {}, {}, {"none": 0, "otel": 0}
 for line in open(sys.argv[1]):
@@ -179,7 +185,7 @@ for label in ("none", "otel"):
 pairs = [by_run[(run, "otel")] / by_run[(run, "none")] for run in runs]
 cpu_pairs = [cpu_run[(run, "otel")] / cpu_run[(run, "none")] for run in runs]
 spans = int(sys.argv[3])
-if spans == 0 and float(sys.argv[4]) > 0:
+if spans == 0 and float(sys.argv[4]) > 0 and not sys.argv[5]:
     print("the traced service exported no span: tracing is not on, the figures compare nothing")
     sys.exit(1)
 print("spans exported per 100 traced requests: %.1f (a sampled read hit is a server span and its Redis spans)" % (100.0 * spans / max(total["otel"], 1)))
