@@ -312,8 +312,8 @@ func checkDockerfile(t *testing.T, dir string, s *stack) {
 	if user != "65532:65532" {
 		t.Errorf("USER %q, want 65532:65532 (distroless nonroot, numeric so that runAsNonRoot can verify it)", user)
 	}
-	if expose != "8080" {
-		t.Errorf("EXPOSE %q, want 8080", expose)
+	if expose != "8080 9090" {
+		t.Errorf("EXPOSE %q, want 8080 9090 (the public and the admin port)", expose)
 	}
 	if health == nil || !slices.Equal(health.Health.Test, []string{"CMD", bin, "-healthcheck"}) || health.Health.Timeout <= 0 || health.Health.Interval <= 0 {
 		t.Errorf("HEALTHCHECK must run [%s -healthcheck] in exec form with an interval and timeout, got %+v", bin, health)

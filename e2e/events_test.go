@@ -267,16 +267,16 @@ func waitStorage(t *testing.T, s *runningService) {
 	}
 }
 
-// restartService starts the binary of s (which has exited) again on the same port.
+// restartService starts the binary of s (which has exited) again on the same ports.
 func restartService(t *testing.T, s *runningService, env []string) *runningService {
 	t.Helper()
 	cmd := exec.Command(s.Bin)
-	cmd.Env = append(os.Environ(), append([]string{fmt.Sprintf("PORT=%d", s.Port)}, env...)...)
+	cmd.Env = append(os.Environ(), append([]string{fmt.Sprintf("PORT=%d", s.Port), fmt.Sprintf("ADMIN_PORT=%d", s.AdminPort)}, env...)...)
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s2 := &runningService{URL: s.URL, Port: s.Port, Bin: s.Bin, cmd: cmd, logs: s.logs}
+	s2 := &runningService{URL: s.URL, Port: s.Port, AdminURL: s.AdminURL, AdminPort: s.AdminPort, Bin: s.Bin, cmd: cmd, logs: s.logs}
 	t.Cleanup(func() { s2.stop(t) })
 	return s2
 }

@@ -87,13 +87,15 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// runningService is a generated service's binary started on a free port.
+// runningService is a generated service's binary started on a free port (and a free admin port).
 type runningService struct {
-	URL  string
-	Port int
-	Bin  string // the built binary
-	cmd  *exec.Cmd
-	logs *bytes.Buffer
+	URL       string
+	Port      int
+	AdminURL  string // the admin server: /metrics, /debug/pprof/
+	AdminPort int
+	Bin       string // the built binary
+	cmd       *exec.Cmd
+	logs      *bytes.Buffer
 }
 
 // startService builds cmd/NAME of the service in dir and starts it; it is stopped with SIGTERM
@@ -102,15 +104,22 @@ func startService(t *testing.T, dir, name string, env []string) *runningService 
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), name)
 	inService(t, dir, nil, "go", "build", "-o", bin, "./cmd/"+name)
-	port := freePort(t)
+	return startBinary(t, bin, env)
+}
+
+// startBinary starts a built service binary on free ports, as startService does.
+func startBinary(t *testing.T, bin string, env []string) *runningService {
+	t.Helper()
+	port, adminPort := freePort(t), freePort(t)
 	logs := &bytes.Buffer{}
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), append([]string{fmt.Sprintf("PORT=%d", port)}, env...)...)
+	cmd.Env = append(os.Environ(), append([]string{fmt.Sprintf("PORT=%d", port), fmt.Sprintf("ADMIN_PORT=%d", adminPort)}, env...)...)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &runningService{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Port: port, Bin: bin, cmd: cmd, logs: logs}
+	s := &runningService{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Port: port,
+		AdminURL: fmt.Sprintf("http://127.0.0.1:%d", adminPort), AdminPort: adminPort, Bin: bin, cmd: cmd, logs: logs}
 	t.Cleanup(func() { s.stop(t) })
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -144,12 +153,18 @@ func (s *runningService) stop(t *testing.T) {
 	}
 }
 
-// get performs a request and returns status, content type and body.
+// do performs a request and returns status, content type and body.
 func (s *runningService) do(t *testing.T, method, path, body string) (int, string, string) {
+	t.Helper()
+	return s.doAt(t, s.URL, method, path, body)
+}
+
+// doAt is do against base: s.URL or s.AdminURL.
+func (s *runningService) doAt(t *testing.T, base, method, path, body string) (int, string, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, s.URL+path, strings.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, base+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 // TestFullStackService generates a service with PostgreSQL, Redis and Prometheus for each
 // framework, runs its tests against the real servers (DATABASE_URL, REDIS_URL), then runs it and
 // checks the stack end to end: an item is stored in PostgreSQL, a second read is a cache hit in
-// Redis, and /metrics shows the requests and the breaker states.
+// Redis, and the admin port's /metrics shows the requests and the breaker states.
 func TestFullStackService(t *testing.T) {
 	if testing.Short() {
 		t.Skip("full stack: skipped with -short")
@@ -63,7 +63,7 @@ func TestFullStackService(t *testing.T) {
 				t.Fatalf("EXISTS %s = %s, want :1 (the read was not cached)", key, got)
 			}
 
-			code, _, metrics := s.do(t, "GET", "/metrics", "")
+			code, _, metrics := s.doAt(t, s.AdminURL, "GET", "/metrics", "")
 			for _, want := range []string{
 				`http_requests_total{method="POST",route="/v1/items",status="201"} 1`,
 				`http_requests_total{method="GET",route="/v1/items/:id",status="200"} 2`,

@@ -80,7 +80,7 @@ for fw in $frameworks; do
   url_item[bare-$fw]=http://127.0.0.1:$port/v1/items/0000000000000000000000000000
 
   port=$(free_port)
-  env PORT="$port" DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" REDIS_KEY_PREFIX="$prefix$fw:" \
+  env PORT="$port" ADMIN_PORT=0 DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" REDIS_KEY_PREFIX="$prefix$fw:" \
     LOG_LEVEL=info RATE_LIMIT_RPS=0 taskset -c "$server_cpu" "$work/skeleton-$fw" >"$work/skeleton-$fw.log" 2>&1 &
   pids+=($!)
   wait_http "http://127.0.0.1:$port/readyz" 200

@@ -5,8 +5,9 @@
 #
 # It generates and builds two services and runs scripts/drill (a Go program, a module of its own):
 # - pg+redis+prometheus: load on item reads and writes; Redis stopped, then PostgreSQL, both
-#   brought back, then SIGTERM under load. Bounds: /healthz 200 throughout; /readyz 503 within 2 s
-#   of each stop; no request outlives REQUEST_TIMEOUT (+200 ms of client-side grace); each breaker
+#   brought back, then SIGTERM under load. Bounds: /healthz 200 throughout; /readyz 200 naming the
+#   dependency failing within 2 s of each stop and 200 throughout until SIGTERM (readiness is the
+#   instance's own state), 503 within 1 s of SIGTERM; no request outlives REQUEST_TIMEOUT (+200 ms of client-side grace); each breaker
 #   opens and closes within 5 s of the return; no acknowledged write (201) lost; SIGTERM drains
 #   with zero failed in-flight requests.
 # - pg+redis+kafka+prometheus, its broker accepting TCP and never answering: every POST 201 within

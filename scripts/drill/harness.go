@@ -48,16 +48,19 @@ func (r *recorder) all() []record {
 	return append([]record(nil), r.recs...)
 }
 
-// service is a generated service's binary the drill starts, kills and restarts on one port.
+// service is a generated service's binary the drill starts, kills and restarts on one port (and
+// one admin port, where /metrics is).
 type service struct {
-	name string
-	bin  string
-	port int
-	env  []string // added to the drill's environment
-	log  string   // the service's stdout and stderr, appended across restarts
-	pid  string   // file holding the current PID, for drill.sh's cleanup
+	name      string
+	bin       string
+	port      int
+	adminPort int
+	env       []string // added to the drill's environment
+	log       string   // the service's stdout and stderr, appended across restarts
+	pid       string   // file holding the current PID, for drill.sh's cleanup
 
 	base   string
+	admin  string
 	cmd    *exec.Cmd
 	exited chan error
 }
@@ -67,13 +70,17 @@ var client = &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{
 // start runs the service and waits until ready(readyz status, body) holds (30 s at most).
 func (s *service) start(ready func(code int, body string) bool) {
 	s.base = "http://127.0.0.1:" + strconv.Itoa(s.port)
+	if s.adminPort == 0 {
+		s.adminPort = freePort()
+	}
+	s.admin = "http://127.0.0.1:" + strconv.Itoa(s.adminPort)
 	out, err := os.OpenFile(s.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		fatalf("%v", err)
 	}
 	defer out.Close()
 	cmd := exec.Command(s.bin)
-	cmd.Env = append(append(os.Environ(), s.env...), "PORT="+strconv.Itoa(s.port))
+	cmd.Env = append(append(os.Environ(), s.env...), "PORT="+strconv.Itoa(s.port), "ADMIN_PORT="+strconv.Itoa(s.adminPort))
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		fatalf("start %s: %v", s.name, err)
@@ -102,7 +109,7 @@ func (s *service) start(ready func(code int, body string) bool) {
 	}
 }
 
-// readyz200 is the readiness a service with every dependency up reaches.
+// readyz200 is the readiness a service reaches once started (migrations applied).
 func readyz200(code int, _ string) bool { return code == 200 }
 
 // signal sends sig and waits for the exit, at most wait. A service still running then gets
@@ -159,11 +166,11 @@ func (s *service) post(kind string, n int) record {
 	return s.do(kind, "POST", "/v1/items", strings.NewReader(fmt.Sprintf(`{"name":"drill %s %d","price":%d}`, kind, n, 1+n%1000)), nil)
 }
 
-// metrics scrapes /metrics into "name{labels}" → value.
+// metrics scrapes the admin port's /metrics into "name{labels}" → value.
 func (s *service) metrics() (map[string]float64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", s.base+"/metrics", nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.admin+"/metrics", nil)
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err
