@@ -300,8 +300,26 @@ func TestObservabilityNamesExportedMetrics(t *testing.T) {
 	if len(missing) > 0 {
 		t.Errorf("the dashboard and rules name metrics the service does not export:\n  %s", strings.Join(missing, "\n  "))
 	}
+	// The latency SLO's threshold (le="..." in its recording rules) is a bucket boundary.
+	thresholds := map[string]bool{}
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			if _, rest, ok := strings.Cut(r.Expr, `_bucket{`); ok {
+				if _, le, ok := strings.Cut(rest, `le="`); ok {
+					thresholds[le[:strings.IndexByte(le, '"')]] = true
+				}
+			}
+		}
+	}
+	if len(thresholds) != 1 {
+		t.Errorf("the latency rules read the buckets le=%v, want one threshold", thresholds)
+	}
+	for le := range thresholds {
+		if !strings.Contains(scrape, `http_request_duration_seconds_bucket{method="GET",route="/v1/items/:id",le="`+le+`"}`) {
+			t.Errorf("the latency SLO's threshold %s s is not a bucket boundary of http_request_duration_seconds", le)
+		}
+	}
 	for _, want := range []string{
-		`http_request_duration_seconds_bucket{method="GET",route="/v1/items/:id",le="0.25"}`,
 		`cache_requests_total{result="hit"} 2`,
 		`cache_requests_total{result="miss"} 2`,
 		"db_pool_max_connections ",
