@@ -25,7 +25,7 @@ const (
 	// promtoolVersion is the promtool that .ci/run installs: the Prometheus release whose module
 	// builds with the Go release svcgen's tests run on.
 	promtoolVersion = "v0.316.0"
-	installPromtool = "go install github.com/prometheus/prometheus/cmd/promtool@" + promtoolVersion
+	installPromtool = "go install -tags remove_all_sd github.com/prometheus/prometheus/cmd/promtool@" + promtoolVersion
 )
 
 // ruleFile is the part of a Prometheus rules file the tests read.
