@@ -51,13 +51,13 @@ const (
 var installGolangciLint = "go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@" + generator.Tools.GolangciLint
 
 // TestCIRunPinsTheTools keeps .ci/run installing the linters these tests expect: the
-// actionlint and kustomize above and the golangci-lint that generated CI configurations pin.
+// actionlint, kustomize and promtool above and the golangci-lint that generated CI configurations pin.
 func TestCIRunPinsTheTools(t *testing.T) {
 	script, err := os.ReadFile(filepath.Join(repoRoot(t), ".ci", "run"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"ACTIONLINT_VERSION=" + actionlintVersion + "\n", "GOLANGCI_LINT_VERSION=" + generator.Tools.GolangciLint + "\n", "KUSTOMIZE_VERSION=" + kustomizeVersion + "\n", "docker-compose", "shellcheck"} {
+	for _, want := range []string{"ACTIONLINT_VERSION=" + actionlintVersion + "\n", "GOLANGCI_LINT_VERSION=" + generator.Tools.GolangciLint + "\n", "KUSTOMIZE_VERSION=" + kustomizeVersion + "\n", "PROMTOOL_VERSION=" + promtoolVersion + "\n", "docker-compose", "shellcheck"} {
 		if !strings.Contains(string(script), want) {
 			t.Errorf(".ci/run does not contain %q", want)
 		}

@@ -5,7 +5,6 @@ go 1.26.0
 require (
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/gin-gonic/gin v1.12.0
-	golang.org/x/time v0.16.0
 )
 
 require (

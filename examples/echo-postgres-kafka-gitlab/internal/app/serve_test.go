@@ -192,3 +192,62 @@ func TestServeDrainDelayClosesKeepAliveConnections(t *testing.T) {
 		t.Error("onDrain ran more than once")
 	}
 }
+
+// TestServeRunsTheAdminServerAlongside: the admin server answers from the start, keeps
+// answering while the main one drains, and is shut down with it; an in-flight admin request
+// finishes within the shared budget.
+func TestServeRunsTheAdminServerAlongside(t *testing.T) {
+	listen := func() net.Listener {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ln
+	}
+	ln, adminLn := listen(), listen()
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
+	srv := &http.Server{ReadHeaderTimeout: time.Second, Handler: ok}
+	started, release := make(chan struct{}, 1), make(chan struct{})
+	admin := &http.Server{ReadHeaderTimeout: time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			started <- struct{}{}
+			<-release
+		}
+		_, _ = io.WriteString(w, "admin")
+	})}
+	ctx, cancel := context.WithCancel(context.Background())
+	drained := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- app.Serve(ctx, slog.New(slog.DiscardHandler), srv, ln, 5*time.Second,
+			app.WithDrainDelay(300*time.Millisecond, func() { close(drained) }), app.WithAdmin(admin, adminLn))
+	}()
+	client := &http.Client{Timeout: 5 * time.Second}
+	adminURL := "http://" + adminLn.Addr().String()
+	if res := <-get(client, adminURL+"/"); res.err != nil || res.body != "admin" {
+		t.Fatalf("admin before the signal = %+v", res)
+	}
+	slow := get(client, adminURL+"/slow")
+	<-started
+
+	cancel()
+	<-drained
+	if res := <-get(client, adminURL+"/"); res.err != nil || res.body != "admin" {
+		t.Errorf("admin while draining = %+v, want it still answering", res)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Serve returned %v with an admin request in flight", err)
+	case <-time.After(500 * time.Millisecond): // past the drain delay: shutting down
+	}
+	close(release)
+	if res := <-slow; res.err != nil || res.body != "admin" {
+		t.Errorf("in-flight admin request = %+v, want it finished", res)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	if res := <-get(client, adminURL+"/"); res.err == nil {
+		t.Errorf("the admin server still answers after Serve returned: %+v", res)
+	}
+}

@@ -1,9 +1,17 @@
 // Package health answers liveness and readiness probes.
 //
 // Liveness says only that the process serves HTTP: restarting a pod because its
-// database is down would not bring the database back. Readiness runs every
-// registered dependency check, concurrently and each under its own timeout, so one
-// hung dependency cannot hold the probe past its deadline. The result is cached
+// database is down would not bring the database back. Readiness is the instance's
+// own state: it fails until start-up work is done (the gates components hold, such
+// as schema migrations) and while the service drains after SIGTERM. A dependency's
+// outage after start does not fail it: the dependency is shared, and failing
+// readiness would take every instance out of the load balancer at once, where they
+// could no longer answer even a quick 503 (Kubernetes' and Spring Boot's guidance).
+// An operator can opt a dependency in with Require (READINESS_CHECKS).
+//
+// Every registered dependency check still runs on each readiness probe, concurrently
+// and each under its own timeout, so one hung dependency cannot hold the probe past
+// its deadline, and the body reports each one's state. The results are cached
 // briefly so that frequent probes from several sources do not hammer dependencies.
 //
 // Responses follow draft-inadarei-api-health-check (application/health+json).
@@ -14,7 +22,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -25,6 +36,9 @@ type Status string
 // Statuses of the health check draft used here.
 const (
 	StatusPass Status = "pass"
+	// StatusWarn is a ready instance with a failing dependency that readiness does
+	// not require: it answers 200 and names the dependency.
+	StatusWarn Status = "warn"
 	StatusFail Status = "fail"
 )
 
@@ -100,7 +114,9 @@ type Registry struct {
 
 	mu       sync.Mutex
 	checkers []*checker
-	cached   *Report
+	required map[string]bool
+	gates    []*gate
+	cached   map[string][]Result
 	cachedAt time.Time
 	draining bool
 
@@ -109,7 +125,7 @@ type Registry struct {
 	runMu sync.Mutex
 }
 
-// NewRegistry returns an empty registry; with no checks registered the service is ready.
+// NewRegistry returns an empty registry; with no gates the service is ready.
 func NewRegistry(opts ...RegistryOption) *Registry {
 	r := &Registry{ttl: DefaultCacheTTL, now: time.Now}
 	for _, opt := range opts {
@@ -129,12 +145,55 @@ func (r *Registry) Register(name string, check CheckFunc, opts ...Option) {
 	for i, existing := range r.checkers {
 		if existing.name == name {
 			r.checkers[i] = c
-			r.cached = nil
+			r.cachedAt = time.Time{}
 			return
 		}
 	}
 	r.checkers = append(r.checkers, c)
-	r.cached = nil
+	r.cachedAt = time.Time{}
+}
+
+// gate is start-up work readiness waits for.
+type gate struct {
+	name string
+	done func() bool
+	open bool
+}
+
+// Gate holds readiness back until the start-up work called name is done: until done
+// reports true, readiness fails and the body names the gate. Once done has reported
+// true the gate stays open, since start-up happens once; what fails later is a
+// dependency's state, reported by its check. done is called on every probe while the
+// gate is closed, so it must be cheap and must not block (an atomic flag).
+func (r *Registry) Gate(name string, done func() bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.gates = append(r.gates, &gate{name: name, done: done})
+}
+
+// Require makes the named checks decide readiness: while one of them fails, readiness
+// fails too. The other checks are reported in the body but leave the instance ready.
+// A name that is not a registered check is an error naming the registered ones.
+func (r *Registry) Require(names ...string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	registered := make([]string, 0, len(r.checkers))
+	for _, c := range r.checkers {
+		registered = append(registered, c.name)
+	}
+	slices.Sort(registered)
+	required := make(map[string]bool, len(names))
+	for _, name := range names {
+		if !slices.Contains(registered, name) {
+			if len(registered) == 0 {
+				return fmt.Errorf("unknown check %q: this service registers none", name)
+			}
+			return fmt.Errorf("unknown check %q: this service registers %s", name, strings.Join(registered, ", "))
+		}
+		required[name] = true
+	}
+	r.required = required
+	return nil
 }
 
 // Drain makes readiness fail from now on: the service is shutting down, and load balancers
@@ -143,10 +202,11 @@ func (r *Registry) Drain() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.draining = true
-	r.cached = nil
+	r.cachedAt = time.Time{}
 }
 
-// Check runs all checks (or returns the cached report while it is fresh).
+// Check reports readiness: the gates, the draining flag, and the results of every
+// check (run now, or reused while a recent round is fresh).
 func (r *Registry) Check(ctx context.Context) Report {
 	r.mu.Lock()
 	draining := r.draining
@@ -155,23 +215,62 @@ func (r *Registry) Check(ctx context.Context) Report {
 		shutdown := Result{Status: StatusFail, Output: "shutting down", Time: r.now().UTC().Format(time.RFC3339)}
 		return Report{Status: StatusFail, Checks: map[string][]Result{"shutdown": {shutdown}}}
 	}
-	if rep, ok := r.fresh(); ok {
-		return rep
+	return r.report(r.results(ctx))
+}
+
+// report judges the checks' results: a failing required check or a closed gate fails
+// readiness, any other failing check only warns.
+func (r *Registry) report(results map[string][]Result) Report {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rep := Report{Status: StatusPass, Checks: results}
+	for name, res := range results {
+		switch {
+		case res[0].Status == StatusPass:
+		case r.required[name]:
+			rep.Status = StatusFail
+		case rep.Status == StatusPass:
+			rep.Status = StatusWarn
+		}
+	}
+	cloned := false
+	for _, g := range r.gates {
+		if g.open || g.done() {
+			g.open = true
+			continue
+		}
+		if !cloned { // the cached results are shared between callers
+			rep.Checks, cloned = maps.Clone(results), true
+			if rep.Checks == nil {
+				rep.Checks = make(map[string][]Result, 1)
+			}
+		}
+		pending := Result{Status: StatusFail, Output: "start-up not done", Time: r.now().UTC().Format(time.RFC3339)}
+		rep.Checks[g.name] = []Result{pending}
+		rep.Status = StatusFail
+	}
+	return rep
+}
+
+// results runs every check, or returns the results of a round that is still fresh.
+func (r *Registry) results(ctx context.Context) map[string][]Result {
+	if res, ok := r.fresh(); ok {
+		return res
 	}
 	r.runMu.Lock()
 	defer r.runMu.Unlock()
-	// Another caller may have refreshed the report while this one waited.
-	if rep, ok := r.fresh(); ok {
-		return rep
+	// Another caller may have refreshed the results while this one waited.
+	if res, ok := r.fresh(); ok {
+		return res
 	}
 
 	r.mu.Lock()
 	checkers := append([]*checker(nil), r.checkers...)
 	r.mu.Unlock()
 
-	rep := Report{Status: StatusPass}
+	var checks map[string][]Result
 	if len(checkers) > 0 {
-		rep.Checks = make(map[string][]Result, len(checkers))
+		checks = make(map[string][]Result, len(checkers))
 	}
 	results := make([]Result, len(checkers))
 	var wg sync.WaitGroup
@@ -180,25 +279,22 @@ func (r *Registry) Check(ctx context.Context) Report {
 	}
 	wg.Wait()
 	for i, c := range checkers {
-		rep.Checks[c.name] = []Result{results[i]}
-		if results[i].Status != StatusPass {
-			rep.Status = StatusFail
-		}
+		checks[c.name] = []Result{results[i]}
 	}
 
 	r.mu.Lock()
-	r.cached, r.cachedAt = &rep, r.now()
+	r.cached, r.cachedAt = checks, r.now()
 	r.mu.Unlock()
-	return rep
+	return checks
 }
 
-func (r *Registry) fresh() (Report, bool) {
+func (r *Registry) fresh() (map[string][]Result, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.cached == nil || r.ttl == 0 || r.now().Sub(r.cachedAt) >= r.ttl {
-		return Report{}, false
+	if r.cachedAt.IsZero() || r.ttl == 0 || r.now().Sub(r.cachedAt) >= r.ttl {
+		return nil, false
 	}
-	return *r.cached, true
+	return r.cached, true
 }
 
 // run executes one check under its timeout. The check runs in its own goroutine so
@@ -267,13 +363,14 @@ func mustEncode(rep Report) []byte {
 	return append(b, '\n')
 }
 
-// Readiness answers GET /readyz: 200 when every check passes, 503 otherwise, with the
-// per-check results in the body so the failing dependency is named.
+// Readiness answers GET /readyz: 200 when the instance is ready (status pass, or warn
+// when a dependency it does not require fails), 503 otherwise, with the per-check
+// results in the body so a failing dependency or unfinished start-up is named.
 func (r *Registry) Readiness() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		rep := r.Check(req.Context())
 		status := http.StatusOK
-		if rep.Status != StatusPass {
+		if rep.Status == StatusFail {
 			status = http.StatusServiceUnavailable
 		}
 		write(w, status, rep)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"gitlab.com/acme/billing/internal/breaker"
 	"gitlab.com/acme/billing/internal/config"
@@ -40,7 +41,7 @@ func databaseURL(t *testing.T) string {
 func testConfig(rawURL string, set breaker.Settings) config.Postgres {
 	return config.Postgres{
 		URL: rawURL, MaxConns: 4, ConnectTimeout: 5 * time.Second, QueryTimeout: 5 * time.Second,
-		MaxConnLifetime: time.Hour, MaxConnIdleTime: time.Minute, Breaker: set,
+		MaxConnLifetime: time.Hour, MaxConnIdleTime: time.Minute, Breaker: set, MigrateOnStart: true,
 	}
 }
 
@@ -58,6 +59,13 @@ func open(t *testing.T, cfg config.Postgres) *DB {
 // when the test ends, so that concurrent test packages — of this service or of
 // another one — can share a database without seeing each other's tables.
 func openTestDB(t *testing.T) *DB {
+	t.Helper()
+	return open(t, testConfig(testSchemaURL(t), breaker.Settings{Failures: 5, OpenTimeout: time.Second}))
+}
+
+// testSchemaURL returns DATABASE_URL pointed at a fresh schema of the test's own,
+// dropped when the test ends.
+func testSchemaURL(t *testing.T) string {
 	t.Helper()
 	base := databaseURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -91,7 +99,7 @@ func openTestDB(t *testing.T) *DB {
 	q := u.Query()
 	q.Set("search_path", schema) // a run-time parameter of every pooled connection
 	u.RawQuery = q.Encode()
-	return open(t, testConfig(u.String(), breaker.Settings{Failures: 5, OpenTimeout: time.Second}))
+	return u.String()
 }
 
 func TestMigrationsAreEmbeddedInOrder(t *testing.T) {
@@ -99,7 +107,7 @@ func TestMigrationsAreEmbeddedInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) == 0 || ms[0].Version != 1 || !strings.Contains(ms[0].SQL, "CREATE TABLE items") {
+	if len(ms) == 0 || ms[0].Version != 1 || !strings.Contains(ms[0].Up, "CREATE TABLE items") || !strings.Contains(ms[0].Down, "DROP TABLE items") {
 		t.Fatalf("migrations = %+v", ms)
 	}
 	for i := 1; i < len(ms); i++ {
@@ -301,5 +309,127 @@ func TestOpenRejectsBadURLWithoutEchoingIt(t *testing.T) {
 	_, err := Open(testConfig("postgres://app:s3cret@host:notaport/db", breaker.Settings{}), breaker.New("postgres", breaker.Settings{}), slog.New(slog.DiscardHandler))
 	if err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("Open = %v, want an error that does not show the password", err)
+	}
+}
+
+// TestServerEnforcesTimeouts checks, against a real server, that every pooled
+// connection carries the configured statement_timeout, lock_timeout and
+// idle_in_transaction_session_timeout, and that PostgreSQL itself ends what
+// overruns them: work the service gave up on stops on the server too.
+func TestServerEnforcesTimeouts(t *testing.T) {
+	cfg := testConfig(databaseURL(t), breaker.Settings{Failures: 5, OpenTimeout: time.Second})
+	cfg.StatementTimeout = 300 * time.Millisecond
+	cfg.LockTimeout = 200 * time.Millisecond
+	cfg.IdleInTransactionTimeout = 500 * time.Millisecond
+	db := open(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatalf("acquiring a pooled connection: %v", err)
+	}
+	defer conn.Release()
+	for name, want := range map[string]time.Duration{
+		"statement_timeout":                   cfg.StatementTimeout,
+		"lock_timeout":                        cfg.LockTimeout,
+		"idle_in_transaction_session_timeout": cfg.IdleInTransactionTimeout,
+	} {
+		var shown string
+		if err := conn.QueryRow(ctx, "SELECT current_setting($1)", name).Scan(&shown); err != nil {
+			t.Fatal(err)
+		}
+		var ms int64 // SHOW's value in the setting's unit, milliseconds
+		if err := conn.QueryRow(ctx, "SELECT setting::bigint FROM pg_settings WHERE name = $1", name).Scan(&ms); err != nil {
+			t.Fatal(err)
+		}
+		if got := time.Duration(ms) * time.Millisecond; got != want {
+			t.Errorf("SHOW %s = %s, want %s", name, shown, want)
+		}
+	}
+
+	t.Run("statement", func(t *testing.T) {
+		start := time.Now()
+		_, err := conn.Exec(ctx, "SELECT pg_sleep(5)")
+		requireCode(t, err, "57014") // query_canceled: canceling statement due to statement timeout
+		if elapsed := time.Since(start); elapsed > 3*time.Second {
+			t.Errorf("the server cancelled the statement after %s, want about %s", elapsed, cfg.StatementTimeout)
+		}
+		if !unavailable(err) {
+			t.Errorf("unavailable(%v) = false: a statement the server cut short must answer 503", err)
+		}
+	})
+
+	t.Run("lock", func(t *testing.T) {
+		key := time.Now().UnixNano()
+		holder, err := db.pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = holder.Rollback(ctx) }()
+		if _, err := holder.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", key); err != nil {
+			t.Fatal(err)
+		}
+		_, err = conn.Exec(ctx, "SELECT pg_advisory_lock($1)", key)
+		requireCode(t, err, lockNotAvailable)
+		if !unavailable(err) {
+			t.Errorf("unavailable(%v) = false: a lock wait that ran out must answer 503", err)
+		}
+	})
+
+	t.Run("idle in transaction", func(t *testing.T) {
+		tx, err := db.pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = tx.Rollback(ctx) }()
+		time.Sleep(cfg.IdleInTransactionTimeout + 500*time.Millisecond) // a client that stopped mid-transaction
+		if _, err := tx.Exec(ctx, "SELECT 1"); err == nil {
+			t.Fatal("a transaction idle past idle_in_transaction_session_timeout went on; want the server to have ended it")
+		}
+	})
+}
+
+// TestMigrationsAreNotBoundByTheServiceLimits migrates through a pool whose
+// connections carry short statement and lock timeouts while another runner holds
+// the migration lock for longer than both: the migration waits its turn and is
+// applied, since neither waiting for a runner nor DDL on a big table is a query.
+func TestMigrationsAreNotBoundByTheServiceLimits(t *testing.T) {
+	u := testSchemaURL(t)
+	other := open(t, testConfig(u, breaker.Settings{Failures: 5, OpenTimeout: time.Second}))
+	cfg := testConfig(u, breaker.Settings{Failures: 5, OpenTimeout: time.Second})
+	cfg.StatementTimeout, cfg.LockTimeout = 100*time.Millisecond, 100*time.Millisecond
+	db := open(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	held, err := other.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := held.Exec(ctx, migrationLock); err != nil {
+		t.Fatal(err)
+	}
+	const hold = 600 * time.Millisecond
+	released := make(chan struct{})
+	go func() { defer close(released); time.Sleep(hold); _ = held.Rollback(ctx) }()
+	defer func() { <-released }()
+	start := time.Now()
+	n, err := db.Migrate(ctx)
+	if err != nil {
+		t.Fatalf("Migrate behind another runner, with 100ms statement and lock timeouts: %v", err)
+	}
+	if elapsed := time.Since(start); elapsed < hold-100*time.Millisecond {
+		t.Errorf("Migrate returned after %s, before the other runner let go (%s)", elapsed, hold)
+	}
+	if ms, _ := Migrations(); n != len(ms) {
+		t.Errorf("applied %d migrations, want %d", n, len(ms))
+	}
+}
+
+// requireCode fails unless err is a PostgreSQL error with SQLSTATE code.
+func requireCode(t *testing.T, err error, code string) {
+	t.Helper()
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != code {
+		t.Fatalf("error = %v, want SQLSTATE %s from the server", err, code)
 	}
 }

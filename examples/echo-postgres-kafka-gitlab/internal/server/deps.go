@@ -7,7 +7,8 @@
 // problems). router.go, the only file that differs between HTTP frameworks, registers
 // the route table (routes.go) with the framework and answers unknown routes and methods
 // with core's problems, so the HTTP behaviour is the same whichever framework is used,
-// and server_test.go checks it through the plain http.Handler that New returns.
+// and server_test.go checks it through the plain http.Handler that New returns. admin.go
+// is the handler of the admin port (profiles), which never serves the API.
 package server
 
 import (
@@ -35,10 +36,10 @@ func New(deps Deps) http.Handler {
 	return chain(deps, newRouter(bind(Routes(deps))))
 }
 
-// Paths of the probe endpoints. Orchestrators call them
-// every few seconds, so they are exempt from rate limiting, the request timeout (they do no I/O
-// of their own; readiness checks carry per-check timeouts), and logged
-// only at debug level. They still get a request ID, security headers and panic recovery.
+// Paths of the probe endpoints. Orchestrators call them every few seconds, so they are exempt
+// from rate limiting, the request timeout (they do no I/O of their own; readiness checks carry
+// per-check timeouts), and logged only at debug level. They still get a
+// request ID, security headers and panic recovery.
 const (
 	livenessPath  = "/healthz"
 	readinessPath = "/readyz"

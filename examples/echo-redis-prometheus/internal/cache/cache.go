@@ -46,6 +46,13 @@ func Open(cfg config.Redis, b *breaker.Breaker, logger *slog.Logger, opts ...Opt
 		// The parse error can quote the URL, password included; say only what is wrong.
 		return nil, errors.New("REDIS_URL is not a valid Redis URL")
 	}
+	if cfg.TLSCAFile != "" && ropts.TLSConfig != nil { // rediss://: ParseURL set ServerName to the URL's host
+		roots, err := config.RootCAs(cfg.TLSCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_TLS_CA_FILE: %w", err)
+		}
+		ropts.TLSConfig.RootCAs = roots
+	}
 	ropts.DialTimeout = cfg.Timeout
 	ropts.ReadTimeout = cfg.Timeout
 	ropts.WriteTimeout = cfg.Timeout

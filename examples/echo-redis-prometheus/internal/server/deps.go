@@ -7,7 +7,8 @@
 // problems). router.go, the only file that differs between HTTP frameworks, registers
 // the route table (routes.go) with the framework and answers unknown routes and methods
 // with core's problems, so the HTTP behaviour is the same whichever framework is used,
-// and server_test.go checks it through the plain http.Handler that New returns.
+// and server_test.go checks it through the plain http.Handler that New returns. admin.go
+// is the handler of the admin port (metrics, profiles), which never serves the API.
 package server
 
 import (
@@ -26,7 +27,8 @@ type Deps struct {
 	Logger *slog.Logger
 	Items  *items.Service
 	Health *health.Registry
-	// Metrics, when set, records RED metrics of every request and serves GET /metrics.
+	// Metrics, when set, records RED metrics of every request; the admin server (Admin)
+	// serves them on GET /metrics.
 	Metrics *metrics.Metrics
 	// Routes are served besides the API's own: the routes of components wired in main.
 	Routes []Route
@@ -38,16 +40,15 @@ func New(deps Deps) http.Handler {
 	return chain(deps, newRouter(bind(Routes(deps))))
 }
 
-// Paths of the probe endpoints and of the metrics scrape. Orchestrators and Prometheus call them
-// every few seconds, so they are exempt from rate limiting, the request timeout (they do no I/O
-// of their own; readiness checks carry per-check timeouts) and the RED metrics, and logged
-// only at debug level. They still get a request ID, security headers and panic recovery.
+// Paths of the probe endpoints. Orchestrators call them every few seconds, so they are exempt
+// from rate limiting, the request timeout (they do no I/O of their own; readiness checks carry
+// per-check timeouts) and the RED metrics, and logged only at debug level. They still get a
+// request ID, security headers and panic recovery.
 const (
 	livenessPath  = "/healthz"
 	readinessPath = "/readyz"
-	metricsPath   = "/metrics"
 )
 
 func isProbe(path string) bool {
-	return path == livenessPath || path == readinessPath || path == metricsPath
+	return path == livenessPath || path == readinessPath
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/acme/catalog/internal/problem"
@@ -17,15 +18,21 @@ import (
 // request ID first so that every response carries them; the record (access log, panic
 // recovery, RED metrics) outside the rest so that it sees the 429, 413 and 503 they answer.
 func chain(deps Deps, router http.Handler) http.Handler {
+	clients := clientResolver{trusted: deps.Config.TrustedProxies}
 	h := bodyLimit(deps.Config.BodyLimitBytes, router)
 	h = requestTimeout(deps.Config.RequestTimeout, h)
-	h = rateLimit(newIPLimiter(deps.Config.RateLimitRPS, deps.Config.RateLimitBurst), h)
-	var observe observer
+	h = rateLimit(newIPLimiter(deps.Config.RateLimitRPS, deps.Config.RateLimitBurst, deps.Config.RateLimitClients), clients, h)
+	access := recording{logger: deps.Logger, clients: clients, retryAfter: retryAfterHeader(deps.Config.RetryAfterUnavailable)}
 	if deps.Metrics != nil {
-		observe = deps.Metrics.Observe
+		access.observe = deps.Metrics.Observe
 	}
-	h = record(deps.Logger, observe, h)
-	return securityHeaders(requestID(h))
+	return securityHeaders(requestID(access.record(h)))
+}
+
+// retryAfterHeader is the Retry-After value of 503 answers: how long the dependency or
+// the instance is expected to stay unavailable, in whole seconds.
+func retryAfterHeader(d time.Duration) []string {
+	return []string{strconv.Itoa(retryAfterSeconds(d))}
 }
 
 func securityHeaders(next http.Handler) http.Handler {
@@ -49,17 +56,24 @@ type observer func(method, route string, status int, elapsed time.Duration)
 // matched route names itself (see bind).
 type recorderKey struct{}
 
-// recorder notes what the response was: its status, size and route.
+// recorder notes what the response was: its status, size and route. A 503 gets
+// Retry-After unless the code answering it set its own.
 type recorder struct {
 	http.ResponseWriter
-	status int
-	size   int64
-	route  string
+	status     int
+	size       int64
+	route      string
+	retryAfter []string
 }
 
 func (w *recorder) WriteHeader(code int) {
 	if w.status == 0 && code >= http.StatusOK { // 1xx responses are not the answer
 		w.status = code
+		if code == http.StatusServiceUnavailable && w.retryAfter != nil {
+			if h := w.Header(); h["Retry-After"] == nil {
+				h["Retry-After"] = w.retryAfter // shared: never appended to, only replaced by Set
+			}
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -89,25 +103,35 @@ func (w *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
 
+// recording is what record needs: where the access log goes, who is told of each
+// request (the RED metrics; nil for no one), how clients are told apart, and the
+// Retry-After of 503 answers.
+type recording struct {
+	logger     *slog.Logger
+	observe    observer
+	clients    clientResolver
+	retryAfter []string
+}
+
 // record writes the access log line of every request and tells observe of it, and
 // turns a panic into a logged stack and a 500 problem, keeping the process and the
 // connection alive. The status recorded for a client that left is statusClientClosed.
-func record(logger *slog.Logger, observe observer, next http.Handler) http.Handler {
+func (o recording) record(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		probe := isProbe(r.URL.Path)
-		if probe && !logger.Enabled(r.Context(), slog.LevelDebug) {
-			recovered(logger, w, r, next) // logged at debug level, never observed: skip even the clock
+		if probe && r.URL.Path != readinessPath && !o.logger.Enabled(r.Context(), slog.LevelDebug) {
+			recovered(o.logger, w, r, next) // logged at debug level, never observed, never a 503: skip even the clock
 			return
 		}
 		start := time.Now()
 		client := r.Context() // inner middleware replace the request with derived contexts
-		rec := &recorder{ResponseWriter: w}
-		recovered(logger, rec, r.WithContext(context.WithValue(client, recorderKey{}, rec)), next)
+		rec := &recorder{ResponseWriter: w, retryAfter: o.retryAfter}
+		recovered(o.logger, rec, r.WithContext(context.WithValue(client, recorderKey{}, rec)), next)
 		status := recordedStatus(client, max(rec.status, http.StatusOK))
 		elapsed := time.Since(start)
-		logRequest(logger, r, rec.route, status, rec.size, elapsed)
-		if observe != nil && !probe {
-			observe(r.Method, rec.route, status, elapsed)
+		logRequest(o.logger, r, rec.route, o.clients, status, rec.size, elapsed)
+		if o.observe != nil && !probe {
+			o.observe(r.Method, rec.route, status, elapsed)
 		}
 	})
 }
@@ -131,15 +155,26 @@ func recovered(logger *slog.Logger, w http.ResponseWriter, r *http.Request, next
 	next.ServeHTTP(w, r)
 }
 
-func rateLimit(l *ipLimiter, next http.Handler) http.Handler {
+// rateLimit answers 429, with Retry-After, to a client (see clientResolver and
+// clientKey) over its rate.
+func rateLimit(l *ipLimiter, clients clientResolver, next http.Handler) http.Handler {
+	if l == nil {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isProbe(r.URL.Path) || l.allow(clientIP(r)) {
+		if isProbe(r.URL.Path) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		w.Header().Set("Retry-After", l.retryAfter)
+		ok, wait := l.allow(clientKey(clients.addr(r)))
+		if ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		secs := strconv.Itoa(retryAfterSeconds(wait))
+		w.Header().Set("Retry-After", secs)
 		writeProblem(w, r, problem.New(http.StatusTooManyRequests,
-			fmt.Sprintf("too many requests from this client, retry after %s s", l.retryAfter)))
+			fmt.Sprintf("too many requests from this client, retry after %s s", secs)))
 	})
 }
 

@@ -9,7 +9,12 @@
 // (the outbox relay first makes a last attempt to publish what is pending, bounded
 // by the broker's publish timeout).
 //
-// With -healthcheck it instead probes a running instance (GET /healthz on
+// Besides the public port (PORT) it serves an admin port (ADMIN_PORT, default 9090)
+// with /metrics and /debug/pprof/, which must be reachable only from inside the
+// cluster.
+//
+// With "migrate up|down|status" it instead runs the schema migrations (see
+// migrate.go). With -healthcheck it probes a running instance (GET /healthz on
 // 127.0.0.1:$PORT) and exits 0 when it is alive, 1 otherwise: the container image's
 // HEALTHCHECK, since the image has no shell or curl.
 package main
@@ -33,14 +38,24 @@ import (
 	"github.com/acme/orders-api/internal/health"
 	"github.com/acme/orders-api/internal/items"
 	"github.com/acme/orders-api/internal/kafka"
+	"github.com/acme/orders-api/internal/logging"
 	"github.com/acme/orders-api/internal/metrics"
 	"github.com/acme/orders-api/internal/outbox"
 	"github.com/acme/orders-api/internal/postgres"
 	"github.com/acme/orders-api/internal/server"
 )
 
+// usage is the binary's help (-h), also printed with a command line it does not understand.
+const usage = `usage: orders-api                 serve HTTP (configured by the environment: .env.example)
+       orders-api -healthcheck    probe the running service's /healthz on 127.0.0.1:$PORT; exit 0 when alive
+       orders-api migrate up      apply every pending schema migration
+       orders-api migrate down    roll back the newest applied migration: one step ("down N": the newest N)
+       orders-api migrate status  list every migration: applied (and when) or pending; flag changed files
+`
+
 func main() {
 	probe := flag.Bool("healthcheck", false, "probe the running service's /healthz on 127.0.0.1:$PORT; exit 0 when alive, 1 otherwise")
+	flag.Usage = func() { fmt.Fprint(flag.CommandLine.Output(), usage) }
 	flag.Parse()
 	if *probe {
 		if err := healthcheck(context.Background(), os.Getenv); err != nil {
@@ -51,27 +66,39 @@ func main() {
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Getenv, os.Stdout)
+	var err error
+	switch cmd := flag.Arg(0); cmd {
+	case "":
+		err = run(ctx, os.Getenv, os.Stdout)
+	case "migrate":
+		err = migrateCommand(ctx, flag.Args()[1:], os.Getenv, os.Stdout)
+	default:
+		err = usageErrorf("unknown command %q: the commands are migrate up|down|status (none: serve)", cmd)
+	}
 	stop()
-	if err != nil {
+	if code := exitCode(err); code != 0 {
 		fmt.Fprintln(os.Stderr, "orders-api:", err)
-		os.Exit(1)
+		if code == 2 {
+			flag.Usage()
+		}
+		os.Exit(code)
 	}
 }
 
 // run wires the service together and serves until ctx is cancelled. It takes its
 // environment and output as arguments so that tests can run the whole service.
 //
-// A dependency that is down at start does not stop the service: it starts, reports
-// not-ready on /readyz, answers 503 for the calls that need the dependency, and
-// recovers when the dependency comes back.
+// A dependency that is down does not stop the service: it starts, reports the
+// dependency failing in /readyz's body (not-ready only until its start-up work is done,
+// or when READINESS_CHECKS lists it), answers 503 for the calls that need the
+// dependency, and recovers when the dependency comes back.
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	slog.SetDefault(logger) // for libraries that log through the default logger
+	logger := logging.New(stdout, cfg.LogLevel) // JSON; request_id on every line logged with a request's context
+	slog.SetDefault(logger)                     // for libraries that log through the default logger
 
 	checks := health.NewRegistry()
 	// What the HTTP layer gets; components add to it (routes, metrics) as they are wired in.
@@ -95,13 +122,18 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	defer db.Close()
-	// Migrations are retried in the background until the database is reachable;
-	// meanwhile the repository answers 503 and /readyz says why. Expired
-	// idempotency keys are pruned in the background too.
+	// With MIGRATE_ON_START (the default) migrations are retried in the background
+	// until the database is reachable; without it the service waits, read-only, for
+	// `migrate up` to bring the schema to its version. Meanwhile the repository
+	// answers 503 and /readyz says why. Expired idempotency keys are pruned in the
+	// background too.
 	migrateCtx, stopMigrations := context.WithCancel(ctx)
 	migrated := db.MigrateInBackground(migrateCtx)
 	pruned := db.PruneInBackground(migrateCtx)
 	defer func() { stopMigrations(); <-migrated; <-pruned }()
+	// Start-up is done once the schema is at this binary's version: until then
+	// /readyz is 503.
+	checks.Gate("migrations", db.Migrated)
 	checks.Register("postgres", db.Check, health.WithState(dbBreaker.State))
 	m.RegisterBreaker(dbBreaker.Name(), dbBreaker.StateValue)
 
@@ -157,6 +189,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 
 	deps.Items = items.NewService(repo, items.WithIdempotencyTTL(cfg.IdempotencyTTL))
 
+	// Readiness is the instance's own state; the operator may make dependencies part of it.
+	if err := checks.Require(cfg.ReadinessChecks...); err != nil {
+		return fmt.Errorf("invalid configuration: READINESS_CHECKS: %w", err)
+	}
+
 	srv := &http.Server{
 		Handler:           server.New(deps),
 		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout,
@@ -165,13 +202,27 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		IdleTimeout:       cfg.HTTPIdleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	// The admin server: metrics and profiles, off the public port. It has no write
+	// timeout, since a CPU profile or trace streams for as long as its ?seconds= asks.
+	admin := &http.Server{
+		Handler:           server.Admin(deps),
+		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout,
+		IdleTimeout:       cfg.HTTPIdleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", cfg.Addr())
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
 	}
+	adminLn, err := lc.Listen(ctx, "tcp", cfg.AdminAddr())
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("listen on %s (ADMIN_PORT): %w", cfg.AdminAddr(), err)
+	}
 
-	if err := app.Serve(ctx, logger, srv, ln, cfg.ShutdownTimeout, app.WithDrainDelay(cfg.ShutdownDelay, checks.Drain)); err != nil {
+	if err := app.Serve(ctx, logger, srv, ln, cfg.ShutdownTimeout,
+		app.WithDrainDelay(cfg.ShutdownDelay, checks.Drain), app.WithAdmin(admin, adminLn)); err != nil {
 		return err
 	}
 	logger.Info("stopped")

@@ -30,6 +30,7 @@ func TestEveryAcknowledgedWriteIsPublished(t *testing.T) {
 	defer cluster.Close()
 	env := map[string]string{
 		"PORT":                   "0",
+		"ADMIN_PORT":             "0",
 		"SHUTDOWN_DELAY":         "0s",
 		"KAFKA_BROKERS":          strings.Join(cluster.ListenAddrs(), ","),
 		"KAFKA_TOPIC":            topic,
@@ -39,7 +40,7 @@ func TestEveryAcknowledgedWriteIsPublished(t *testing.T) {
 		// Redis is away: reads bypass the cache, writes are unaffected.
 		"REDIS_URL": "redis://127.0.0.1:1/0",
 	}
-	base, stop := startService(t, env)
+	base, admin, stop := startService(t, env)
 	client := &http.Client{Timeout: 5 * time.Second}
 	send := func(method, path, body string, headers ...string) *http.Response {
 		t.Helper()
@@ -89,10 +90,13 @@ func TestEveryAcknowledgedWriteIsPublished(t *testing.T) {
 		t.Fatalf("DELETE = %d", resp.StatusCode)
 	}
 	want[ids[1]] = append(want[ids[1]], "item.deleted")
-	if resp := send(http.MethodGet, "/metrics", ""); resp.StatusCode == http.StatusOK {
+	if resp, err := client.Get(admin + "/metrics"); err != nil {
+		t.Errorf("admin GET /metrics: %v", err)
+	} else {
 		body, _ := io.ReadAll(resp.Body)
-		if !strings.Contains(string(body), "outbox_publish_failures_total") {
-			t.Error("GET /metrics lacks the outbox metrics")
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "outbox_publish_failures_total") {
+			t.Errorf("admin GET /metrics = %d, lacks the outbox metrics", resp.StatusCode)
 		}
 	}
 
@@ -126,6 +130,7 @@ func TestWritesDoNotWaitForAHungBroker(t *testing.T) {
 	}()
 	env := map[string]string{
 		"PORT":                   "0",
+		"ADMIN_PORT":             "0",
 		"SHUTDOWN_DELAY":         "0s",
 		"KAFKA_BROKERS":          ln.Addr().String(),
 		"KAFKA_PUBLISH_TIMEOUT":  "300ms",
@@ -136,7 +141,7 @@ func TestWritesDoNotWaitForAHungBroker(t *testing.T) {
 		// Redis is away: reads bypass the cache, writes are unaffected.
 		"REDIS_URL": "redis://127.0.0.1:1/0",
 	}
-	base, stop := startService(t, env)
+	base, _, stop := startService(t, env)
 	client := &http.Client{Timeout: 5 * time.Second}
 	created := 0
 	deadline := time.Now().Add(30 * time.Second)
@@ -216,8 +221,8 @@ func readEvents(t *testing.T, brokers []string, topic string, n int) map[string]
 }
 
 // startService runs the service with env until the test ends or stop is called,
-// and returns its base URL.
-func startService(t *testing.T, env map[string]string) (base string, stop func()) {
+// and returns its base URL and its admin server's.
+func startService(t *testing.T, env map[string]string) (base, admin string, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logR, logW := io.Pipe()
@@ -227,7 +232,7 @@ func startService(t *testing.T, env map[string]string) (base string, stop func()
 		_ = logW.CloseWithError(io.EOF)
 		done <- err
 	}()
-	addrc := make(chan string, 1)
+	addrc := map[string]chan string{"listening": make(chan string, 1), "admin listening": make(chan string, 1)}
 	go func() {
 		sc := bufio.NewScanner(logR)
 		for sc.Scan() {
@@ -235,8 +240,8 @@ func startService(t *testing.T, env map[string]string) (base string, stop func()
 				Msg  string `json:"msg"`
 				Addr string `json:"addr"`
 			}
-			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "listening" {
-				addrc <- rec.Addr
+			if json.Unmarshal(sc.Bytes(), &rec) == nil && addrc[rec.Msg] != nil {
+				addrc[rec.Msg] <- rec.Addr
 			}
 		}
 	}()
@@ -257,17 +262,21 @@ func startService(t *testing.T, env map[string]string) (base string, stop func()
 		}
 	}
 	t.Cleanup(stop)
-	select {
-	case addr := <-addrc:
-		_, port, err := net.SplitHostPort(addr)
-		if err != nil {
-			t.Fatal(err)
+	local := func(msg string) string {
+		t.Helper()
+		select {
+		case addr := <-addrc[msg]:
+			_, port, err := net.SplitHostPort(addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return "http://127.0.0.1:" + port
+		case err := <-done:
+			t.Fatalf("run returned early: %v", err)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("the service did not log %q", msg)
 		}
-		return "http://127.0.0.1:" + port, stop
-	case err := <-done:
-		t.Fatalf("run returned early: %v", err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("the service did not log its address")
+		return ""
 	}
-	return "", stop
+	return local("listening"), local("admin listening"), stop
 }

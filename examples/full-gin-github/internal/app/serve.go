@@ -1,4 +1,4 @@
-// Package app runs the HTTP server for the life of the process.
+// Package app runs the HTTP servers for the life of the process.
 package app
 
 import (
@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -18,6 +19,15 @@ type Option func(*options)
 type options struct {
 	drainDelay time.Duration
 	onDrain    func()
+	admin      *http.Server
+	adminLn    net.Listener
+}
+
+// WithAdmin serves srv on ln besides the main server for as long as it: the admin
+// endpoints (metrics, profiling) start with the service, keep answering while it
+// drains, and are shut down together with it within the same budget.
+func WithAdmin(srv *http.Server, ln net.Listener) Option {
+	return func(o *options) { o.admin, o.adminLn = srv, ln }
 }
 
 // WithDrainDelay makes Serve keep serving for d after the signal before it shuts down, calling
@@ -50,13 +60,26 @@ func Serve(ctx context.Context, logger *slog.Logger, srv *http.Server, ln net.Li
 		next.ServeHTTP(w, r)
 	})
 
+	servers := []*http.Server{srv}
+	serveErr := make(chan error, 2)
 	logger.Info("listening", "addr", ln.Addr().String())
-	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	if o.admin != nil {
+		servers = append(servers, o.admin)
+		logger.Info("admin listening", "addr", o.adminLn.Addr().String())
+		go func() { serveErr <- o.admin.Serve(o.adminLn) }()
+	}
+	// failed closes every server when one of them cannot serve: the process is going down.
+	failed := func(err error) error {
+		for _, s := range servers {
+			_ = s.Close()
+		}
+		return fmt.Errorf("http server: %w", err)
+	}
 
 	select {
 	case err := <-serveErr:
-		return fmt.Errorf("http server: %w", err)
+		return failed(err)
 	case <-ctx.Done():
 	}
 	if o.drainDelay > 0 {
@@ -68,21 +91,34 @@ func Serve(ctx context.Context, logger *slog.Logger, srv *http.Server, ln net.Li
 		select {
 		case <-time.After(o.drainDelay):
 		case err := <-serveErr:
-			return fmt.Errorf("http server: %w", err)
+			return failed(err)
 		}
 	}
 	logger.Info("shutting down", "drain_timeout", shutdownTimeout.String())
 
-	// The parent context is already cancelled; the drain gets a fresh deadline.
+	// The parent context is already cancelled; the drain gets a fresh deadline, shared
+	// by the servers, which drain at the same time.
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		wg.Go(func() { errs[i] = s.Shutdown(shutdownCtx) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		// Requests still running past the deadline are cut off rather than left to
 		// hold the process (and its orchestrator's termination grace period).
-		return errors.Join(fmt.Errorf("graceful shutdown did not finish within %s: %w", shutdownTimeout, err), srv.Close())
+		closed := []error{fmt.Errorf("graceful shutdown did not finish within %s: %w", shutdownTimeout, err)}
+		for _, s := range servers {
+			closed = append(closed, s.Close())
+		}
+		return errors.Join(closed...)
 	}
-	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("http server: %w", err)
+	for range servers {
+		if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server: %w", err)
+		}
 	}
 	return nil
 }

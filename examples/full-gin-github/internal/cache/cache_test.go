@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,8 @@ import (
 	"github.com/acme/orders-api/internal/breaker"
 	"github.com/acme/orders-api/internal/config"
 	"github.com/acme/orders-api/internal/items"
+	"github.com/acme/orders-api/internal/logging"
+	"github.com/acme/orders-api/internal/requestid"
 )
 
 // redisURL returns REDIS_URL, or skips the test without it. Under CI=true a
@@ -413,6 +416,38 @@ func TestRedisDownServesFromRepository(t *testing.T) {
 	}
 	if err := c.Check(ctx); err == nil || err.Error() != "circuit breaker open" {
 		t.Errorf("Check = %v, want \"circuit breaker open\"", err)
+	}
+}
+
+// The cache logs with the request's context: its lines carry the request_id.
+func TestCacheLogsCarryRequestID(t *testing.T) {
+	var logs strings.Builder
+	set := breaker.Settings{Failures: 5, OpenTimeout: time.Hour}
+	c, err := Open(config.Redis{URL: "redis://127.0.0.1:1", Timeout: time.Second, TTL: time.Minute, KeyPrefix: testPrefix(), Breaker: set},
+		breaker.New("redis", set), logging.New(&logs, slog.LevelDebug))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	ctx := requestid.NewContext(context.Background(), "cache-req-1")
+	if _, _, err := c.Items(items.NewMemoryRepository()).Create(ctx, newItem("L1", "Widget"), items.Idempotency{}); err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for line := range strings.Lines(logs.String()) {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if rec["msg"] == "cache invalidation of a new item failed" {
+			found = true
+			if rec["request_id"] != "cache-req-1" {
+				t.Errorf("request_id = %v, want cache-req-1: %v", rec["request_id"], rec)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no line about the failed invalidation:\n%s", logs.String())
 	}
 }
 

@@ -8,11 +8,14 @@
 package config
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
+	"net/netip"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +26,13 @@ import (
 type Config struct {
 	// Port is the TCP port the HTTP server listens on; 0 picks a free port.
 	Port int
+	// AdminPort is the TCP port of the admin server (/metrics, /debug/pprof/), which must
+	// not be reachable from outside the cluster; 0 picks a free port.
+	AdminPort int
+	// ReadinessChecks names the dependency checks whose failure fails /readyz. By default
+	// none does: readiness is the instance's own state (started, not draining), and a
+	// shared dependency's outage must not take every instance out of service at once.
+	ReadinessChecks []string
 	// LogLevel is the minimum level written by the JSON logger.
 	LogLevel slog.Level
 
@@ -51,6 +61,13 @@ type Config struct {
 	RateLimitRPS float64
 	// RateLimitBurst is how many requests a client IP may send at once above the sustained rate.
 	RateLimitBurst int
+	// RateLimitClients is how many clients the rate limiter remembers; when it is full,
+	// the least recently seen one is forgotten (and starts again with a full burst).
+	RateLimitClients int
+	// TrustedProxies are the peers whose X-Forwarded-For is believed (see proxy.go).
+	TrustedProxies []netip.Prefix
+	// RetryAfterUnavailable is the Retry-After sent with 503 answers.
+	RetryAfterUnavailable time.Duration
 
 	// IdempotencyTTL is how long the Idempotency-Key of a create is remembered: a retry
 	// within it gets the first answer again.
@@ -74,6 +91,11 @@ func (c Config) Addr() string {
 	return ":" + strconv.Itoa(c.Port)
 }
 
+// AdminAddr is the admin server's listen address for net.Listen.
+func (c Config) AdminAddr() string {
+	return ":" + strconv.Itoa(c.AdminPort)
+}
+
 // Limits of the accepted ranges. They are wide on purpose: they catch typos such as a
 // missing unit or an extra zero, not legitimate tuning.
 const (
@@ -91,8 +113,11 @@ const (
 func Load(getenv func(string) string) (Config, error) {
 	l := loader{getenv: getenv}
 	cfg := Config{
-		Port:     l.port(),
-		LogLevel: l.level("LOG_LEVEL", slog.LevelInfo),
+		Port:      l.port(),
+		AdminPort: l.int("ADMIN_PORT", 9090, 0, 65535),
+		LogLevel:  l.level("LOG_LEVEL", slog.LevelInfo),
+
+		ReadinessChecks: l.names("READINESS_CHECKS"),
 
 		HTTPReadHeaderTimeout: l.duration("HTTP_READ_HEADER_TIMEOUT", 5*time.Second, minTimeout, maxTimeout),
 		HTTPReadTimeout:       l.duration("HTTP_READ_TIMEOUT", 10*time.Second, minTimeout, maxTimeout),
@@ -107,6 +132,10 @@ func Load(getenv func(string) string) (Config, error) {
 		RateLimitRPS:   l.float("RATE_LIMIT_RPS", 100, 0, maxRate),
 		RateLimitBurst: l.int("RATE_LIMIT_BURST", 200, 0, maxBurst),
 
+		RateLimitClients:      l.int("RATE_LIMIT_CLIENTS", 100_000, 1, maxRateLimitClients),
+		TrustedProxies:        l.prefixes("TRUSTED_PROXIES"),
+		RetryAfterUnavailable: l.duration("RETRY_AFTER_UNAVAILABLE", 5*time.Second, time.Second, time.Hour),
+
 		IdempotencyTTL: l.duration("IDEMPOTENCY_TTL", 24*time.Hour, time.Minute, 30*24*time.Hour),
 
 		Postgres: l.postgres(),
@@ -119,6 +148,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 
 	// Cross-field rules, checked only when the fields themselves parsed.
+	if !l.failed["PORT"] && !l.failed["ADMIN_PORT"] && cfg.Port != 0 && cfg.AdminPort == cfg.Port {
+		l.errorf("ADMIN_PORT must differ from PORT (%d): the admin endpoints must not be served on the public port", cfg.Port)
+	}
 	if !l.failed["REQUEST_TIMEOUT"] && !l.failed["HTTP_WRITE_TIMEOUT"] && cfg.RequestTimeout > cfg.HTTPWriteTimeout {
 		// The write deadline closes the connection without a response; the request
 		// timeout must fire first so the client gets a proper error.
@@ -197,6 +229,23 @@ func (l *loader) duration(name string, def, lo, hi time.Duration) time.Duration 
 	return v
 }
 
+// names reads a comma-separated list of names ("postgres,redis"); empty entries are
+// skipped. Which names exist is known only once the service is wired (see
+// health.Registry.Require).
+func (l *loader) names(name string) []string {
+	raw, ok := l.lookup(name)
+	if !ok {
+		return nil
+	}
+	var names []string
+	for n := range strings.SplitSeq(raw, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
 func (l *loader) level(name string, def slog.Level) slog.Level {
 	raw, ok := l.lookup(name)
 	if !ok {
@@ -254,4 +303,38 @@ func (l *loader) str(name, def string) string {
 		return raw
 	}
 	return def
+}
+
+// caFile reads the optional path of a PEM file of CA certificates that a
+// dependency's server certificate is verified against. The file is read now, so
+// that a wrong path stops the service at start, not at its first connection.
+func (l *loader) caFile(name string) string {
+	path, ok := l.lookup(name)
+	if !ok || !l.validCAFile(name, path) {
+		return ""
+	}
+	return path
+}
+
+// validCAFile reports whether path holds CA certificates, and fails name if not.
+func (l *loader) validCAFile(name, path string) bool {
+	if _, err := RootCAs(path); err != nil {
+		l.fail(name, "must name a readable PEM file of CA certificates: %v", err)
+		return false
+	}
+	return true
+}
+
+// RootCAs loads the PEM CA certificates in path: the roots a TLS connection to a
+// dependency trusts instead of the system's, for servers with a private CA.
+func RootCAs(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return pool, nil
 }

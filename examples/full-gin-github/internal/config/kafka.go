@@ -2,6 +2,7 @@ package config
 
 import (
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +13,18 @@ import (
 type Kafka struct {
 	// Brokers are the seed brokers (KAFKA_BROKERS, comma-separated host:port).
 	Brokers []string
+	// TLS encrypts the connections to the brokers (KAFKA_TLS) and verifies that
+	// each broker's certificate names its host, against the system's CAs or those
+	// in TLSCAFile (KAFKA_TLS_CA_FILE, for a private CA).
+	TLS       bool
+	TLSCAFile string
+	// SASLMechanism is how the client authenticates (KAFKA_SASL_MECHANISM: PLAIN,
+	// SCRAM-SHA-256 or SCRAM-SHA-512; empty for none), as SASLUsername with
+	// SASLPassword (KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD). The password is a
+	// secret: never log it.
+	SASLMechanism string
+	SASLUsername  string
+	SASLPassword  string
 	// Topic receives an event for every item write and is what the consumer reads.
 	Topic string
 	// ConsumerEnabled runs the consumer skeleton; ConsumerGroup is its group.
@@ -39,6 +52,11 @@ type Kafka struct {
 func (l *loader) kafka() Kafka {
 	k := Kafka{
 		Brokers:              l.brokers("KAFKA_BROKERS"),
+		TLS:                  l.bool("KAFKA_TLS", false),
+		TLSCAFile:            l.caFile("KAFKA_TLS_CA_FILE"),
+		SASLMechanism:        l.saslMechanism("KAFKA_SASL_MECHANISM"),
+		SASLUsername:         l.str("KAFKA_SASL_USERNAME", ""),
+		SASLPassword:         l.str("KAFKA_SASL_PASSWORD", ""),
 		Topic:                l.str("KAFKA_TOPIC", "orders-api.items"),
 		ConsumerEnabled:      l.bool("KAFKA_CONSUMER_ENABLED", false),
 		ConsumerGroup:        l.str("KAFKA_CONSUMER_GROUP", "orders-api"),
@@ -54,7 +72,40 @@ func (l *loader) kafka() Kafka {
 	if k.DLQTopic == k.Topic {
 		l.fail("KAFKA_DLQ_TOPIC", "must differ from KAFKA_TOPIC (%q)", k.Topic)
 	}
+	l.kafkaSecurity(k)
 	return k
+}
+
+// SASLMechanisms are the values of KAFKA_SASL_MECHANISM, besides empty for none.
+var SASLMechanisms = []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}
+
+// saslMechanism reads an optional SASL mechanism, in any case.
+func (l *loader) saslMechanism(name string) string {
+	raw, ok := l.lookup(name)
+	if !ok {
+		return ""
+	}
+	if m := strings.ToUpper(raw); slices.Contains(SASLMechanisms, m) {
+		return m
+	}
+	l.fail(name, "must be one of %s (or empty for none), got %q", strings.Join(SASLMechanisms, ", "), raw)
+	return ""
+}
+
+// kafkaSecurity checks that the TLS and SASL settings go together: credentials
+// without a mechanism, or a CA file without TLS, would be ignored while the
+// operator believes them in use.
+func (l *loader) kafkaSecurity(k Kafka) {
+	if k.TLSCAFile != "" && !k.TLS && !l.failed["KAFKA_TLS"] {
+		l.fail("KAFKA_TLS_CA_FILE", "needs KAFKA_TLS=true")
+	}
+	switch {
+	case l.failed["KAFKA_SASL_MECHANISM"]:
+	case k.SASLMechanism != "" && (k.SASLUsername == "" || k.SASLPassword == ""):
+		l.fail("KAFKA_SASL_MECHANISM", "%s needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD", k.SASLMechanism)
+	case k.SASLMechanism == "" && (k.SASLUsername != "" || k.SASLPassword != ""):
+		l.fail("KAFKA_SASL_MECHANISM", "must be set (%s) when KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD is", strings.Join(SASLMechanisms, ", "))
+	}
 }
 
 // brokers reads a required comma-separated list of host:port addresses.

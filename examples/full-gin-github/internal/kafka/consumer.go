@@ -127,8 +127,15 @@ func NewConsumer(cfg config.Kafka, logger *slog.Logger, handler Handler, opts ..
 	for _, opt := range opts {
 		opt(c)
 	}
-	client, err := kgo.NewClient(append([]kgo.Opt{
-		kgo.SeedBrokers(cfg.Brokers...),
+	conn, err := connOpts(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kafka consumer: %w", err)
+	}
+	dlqOpts, err := clientOpts(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kafka dead-letter producer: %w", err)
+	}
+	client, err := kgo.NewClient(append(append(conn,
 		kgo.ConsumerGroup(cfg.ConsumerGroup),
 		kgo.ConsumeTopics(cfg.Topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
@@ -138,11 +145,11 @@ func NewConsumer(cfg config.Kafka, logger *slog.Logger, handler Handler, opts ..
 		// No rebalance between a poll and its commit: the offsets committed are
 		// always of partitions this member still owns.
 		kgo.BlockRebalanceOnPoll(),
-	}, c.clientOpts...)...)
+	), c.clientOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka consumer: %w", err)
 	}
-	c.dlq, err = newProducer(append(clientOpts(cfg), c.clientOpts...))
+	c.dlq, err = newProducer(append(dlqOpts, c.clientOpts...))
 	if err != nil {
 		client.Close()
 		return nil, fmt.Errorf("kafka dead-letter producer: %w", err)

@@ -48,23 +48,31 @@ var _ outbox.Sender = (*Publisher)(nil)
 // NewPublisher configures a producer client; it does not contact the brokers.
 // opts are appended to the client's options (tests use them).
 func NewPublisher(cfg config.Kafka, b *breaker.Breaker, logger *slog.Logger, opts ...kgo.Opt) (*Publisher, error) {
-	prod, err := newProducer(append(clientOpts(cfg), opts...))
+	base, err := clientOpts(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kafka producer: %w", err)
+	}
+	prod, err := newProducer(append(base, opts...))
 	if err != nil {
 		return nil, fmt.Errorf("kafka producer: %w", err)
 	}
 	return &Publisher{producer: prod, breaker: b, logger: logger, topic: cfg.Topic, timeout: cfg.PublishTimeout}, nil
 }
 
-// clientOpts are the options of every client the package creates.
-func clientOpts(cfg config.Kafka) []kgo.Opt {
-	return []kgo.Opt{
-		kgo.SeedBrokers(cfg.Brokers...),
+// clientOpts are the options of every producer the package creates: connOpts and
+// what producing needs.
+func clientOpts(cfg config.Kafka) ([]kgo.Opt, error) {
+	opts, err := connOpts(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return append(opts,
 		kgo.DefaultProduceTopic(cfg.Topic),
 		// Ask for topics to be created if the cluster allows it; a cluster that does
 		// not needs the topic and its dead-letter topic created beforehand.
 		kgo.AllowAutoTopicCreation(),
 		kgo.DialTimeout(min(cfg.PublishTimeout, 10*time.Second)),
-	}
+	), nil
 }
 
 // Send publishes batch in order and waits until the brokers acknowledged all of

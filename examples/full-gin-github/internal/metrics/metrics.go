@@ -1,4 +1,5 @@
-// Package metrics exposes the service's Prometheus metrics on GET /metrics.
+// Package metrics holds the service's Prometheus metrics, served on the admin port's
+// GET /metrics.
 //
 // It uses a registry of its own rather than the global default one, so that only
 // what this service registers is exported and tests can create as many as they
@@ -21,6 +22,21 @@ import (
 // unmatchedRoute labels requests that matched no route, so that scans of random
 // paths cannot create a series per path.
 const unmatchedRoute = "unmatched"
+
+// otherMethod labels requests with a method outside the standard set: clients choose
+// the method, and must not be able to create series at will.
+const otherMethod = "OTHER"
+
+// methodLabel is the method's label value: the method itself when it is one of
+// RFC 9110's (case-sensitive, as HTTP methods are) or PATCH, otherwise OTHER.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return method
+	}
+	return otherMethod
+}
 
 // Metrics is the service's registry and the collectors the HTTP layer feeds.
 type Metrics struct {
@@ -70,11 +86,12 @@ func New() *Metrics {
 func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
 
 // Observe records one handled request. route is the route template; "" (no route
-// matched) is recorded as "unmatched".
+// matched) is recorded as "unmatched", and a method outside the standard set as OTHER.
 func (m *Metrics) Observe(method, route string, status int, elapsed time.Duration) {
 	if route == "" {
 		route = unmatchedRoute
 	}
+	method = methodLabel(method)
 	key := seriesKey{method: method, route: route, status: status}
 	v, ok := m.series.Load(key)
 	if !ok {

@@ -1,5 +1,5 @@
 // Package postgres stores items in PostgreSQL through a pgx connection pool, and
-// applies the service's SQL migrations.
+// runs the service's SQL migrations (through internal/migrate).
 //
 // The pool connects lazily: the service starts, serves liveness and reports
 // not-ready while the database is unreachable, and recovers on its own when it
@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -31,7 +32,11 @@ type DB struct {
 	breaker      *breaker.Breaker
 	logger       *slog.Logger
 	queryTimeout time.Duration
-	migrated     atomic.Bool
+	// migrateOnStart: MigrateInBackground applies the migrations (else it waits for them).
+	migrateOnStart bool
+	migrated       atomic.Bool
+	// notMigrated is what readiness says until migrated (nil: the default message).
+	notMigrated atomic.Pointer[string]
 }
 
 // Open configures a pool from cfg without connecting: no call here waits for the
@@ -53,11 +58,22 @@ func Open(cfg config.Postgres, b *breaker.Breaker, logger *slog.Logger) (*DB, er
 	if _, ok := pc.ConnConfig.RuntimeParams["application_name"]; !ok {
 		pc.ConnConfig.RuntimeParams["application_name"] = "orders-api"
 	}
+	// Sent in every connection's start-up message, so they hold from its first
+	// statement on, pooled or not. A value in DATABASE_URL gives way to them.
+	for name, d := range map[string]time.Duration{
+		"statement_timeout":                   cfg.StatementTimeout,
+		"lock_timeout":                        cfg.LockTimeout,
+		"idle_in_transaction_session_timeout": cfg.IdleInTransactionTimeout,
+	} {
+		if d > 0 {
+			pc.ConnConfig.RuntimeParams[name] = strconv.FormatInt(d.Milliseconds(), 10)
+		}
+	}
 	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
 	if err != nil {
 		return nil, fmt.Errorf("postgres pool: %w", err)
 	}
-	return &DB{pool: pool, breaker: b, logger: logger, queryTimeout: cfg.QueryTimeout}, nil
+	return &DB{pool: pool, breaker: b, logger: logger, queryTimeout: cfg.QueryTimeout, migrateOnStart: cfg.MigrateOnStart}, nil
 }
 
 // Close closes the pool, waiting for connections in use to be released.
@@ -81,6 +97,9 @@ func (db *DB) Check(ctx context.Context) error {
 		db.logger.DebugContext(ctx, "postgres readiness ping failed", "error", err)
 		return errors.New("ping failed")
 	case !db.Migrated():
+		if msg := db.notMigrated.Load(); msg != nil {
+			return errors.New(*msg)
+		}
 		return errors.New("schema migrations not applied yet")
 	}
 	return nil
@@ -138,16 +157,24 @@ func answer(err error) bool {
 	return false
 }
 
+// lockNotAvailable is the SQLSTATE of a lock wait that ran out of lock_timeout.
+const lockNotAvailable = "55P03"
+
 // unavailable reports whether err means the database could not be used, as
 // opposed to an answer from it. Errors from the server count only in the SQLSTATE
 // classes of connection problems (08), exhausted resources (53), operator
-// intervention such as a shutdown or a statement timeout (57) and system errors (58).
+// intervention such as a shutdown or a statement timeout (57) and system errors (58),
+// and a lock wait that ran out of lock_timeout (55P03): the row is busy, a retry
+// may well succeed.
 func unavailable(err error) bool {
 	if answer(err) {
 		return false
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && len(pgErr.Code) == 5 {
+		if pgErr.Code == lockNotAvailable {
+			return true
+		}
 		switch pgErr.Code[:2] {
 		case "08", "53", "57", "58":
 			return true

@@ -33,9 +33,6 @@ func Routes(deps Deps) []Route {
 		{Method: http.MethodPut, Pattern: itemPattern, Handler: http.HandlerFunc(h.update)},
 		{Method: http.MethodDelete, Pattern: itemPattern, Handler: http.HandlerFunc(h.remove)},
 	}
-	if deps.Metrics != nil {
-		routes = append(routes, Route{Method: http.MethodGet, Pattern: metricsPath, Handler: deps.Metrics.Handler()})
-	}
 	return append(routes, deps.Routes...)
 }
 

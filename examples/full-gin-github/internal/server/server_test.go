@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"github.com/acme/orders-api/internal/config"
 	"github.com/acme/orders-api/internal/health"
 	"github.com/acme/orders-api/internal/items"
+	"github.com/acme/orders-api/internal/logging"
 	"github.com/acme/orders-api/internal/server"
 )
 
@@ -77,20 +79,21 @@ func newServer(t *testing.T, logLevel slog.Level, opts ...option) *testServer {
 	return &testServer{handler: server.New(deps), logs: logs, health: deps.Health}
 }
 
-// newDeps returns the Deps of a test server with an in-memory repository and a JSON
-// logger writing to the returned buffer.
+// newDeps returns the Deps of a test server with an in-memory repository and the
+// service's logger (JSON, request IDs added from the context) writing to the returned buffer.
 func newDeps(t *testing.T, logLevel slog.Level, opts ...option) (server.Deps, *syncBuffer) {
 	t.Helper()
 	// The server's own settings, as config.Load defaults them; no rate limit
 	// (individual tests turn it on). The handler tests never reach a dependency.
 	cfg := config.Config{
-		RequestTimeout: 10 * time.Second,
-		BodyLimitBytes: 1 << 20,
+		RequestTimeout:        10 * time.Second,
+		BodyLimitBytes:        1 << 20,
+		RetryAfterUnavailable: 5 * time.Second,
 	}
 	logs := &syncBuffer{}
 	deps := server.Deps{
 		Config: cfg,
-		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: logLevel})),
+		Logger: logging.New(logs, logLevel),
 		Items:  items.NewService(items.NewMemoryRepository()),
 		Health: health.NewRegistry(),
 	}
@@ -523,9 +526,13 @@ func TestUnavailableDependencyIs503(t *testing.T) {
 		{http.MethodPut, "/v1/items/abc", `{"name":"x","price":1}`},
 		{http.MethodDelete, "/v1/items/abc", ""},
 	} {
-		p := expectProblem(t, s.do(t, tc.method, tc.path, tc.body), http.StatusServiceUnavailable)
+		rec := s.do(t, tc.method, tc.path, tc.body)
+		p := expectProblem(t, rec, http.StatusServiceUnavailable)
 		if strings.Contains(p.Detail, "postgres") {
 			t.Errorf("%s %s: detail %q leaks the internal error", tc.method, tc.path, p.Detail)
+		}
+		if got := rec.Header().Get("Retry-After"); got != "5" {
+			t.Errorf("%s %s: Retry-After %q, want RetryAfterUnavailable's 5", tc.method, tc.path, got)
 		}
 	}
 }
@@ -589,7 +596,11 @@ func TestRequestTimeoutIs503(t *testing.T) {
 			return ctx.Err()
 		}}))
 	start := time.Now()
-	p := expectProblem(t, s.do(t, http.MethodGet, "/v1/items/abc", ""), http.StatusServiceUnavailable)
+	rec := s.do(t, http.MethodGet, "/v1/items/abc", "")
+	p := expectProblem(t, rec, http.StatusServiceUnavailable)
+	if rec.Header().Get("Retry-After") != "5" {
+		t.Errorf("Retry-After = %q, want 5", rec.Header().Get("Retry-After"))
+	}
 	if elapsed := time.Since(start); elapsed > 2*time.Second {
 		t.Errorf("request took %s, want about 50ms", elapsed)
 	}
@@ -666,6 +677,103 @@ func TestRateLimitPerClientIP(t *testing.T) {
 		if rec := s.serve(req); rec.Code != http.StatusOK {
 			t.Errorf("%s from a limited client: %d, want 200", path, rec.Code)
 		}
+	}
+}
+
+// Behind a trusted proxy each forwarded client has its own bucket, and entries a
+// client wrote itself (the left of X-Forwarded-For) do not change which one.
+func TestRateLimitBehindTrustedProxy(t *testing.T) {
+	s := newServer(t, slog.LevelInfo, withConfig(func(c *config.Config) {
+		c.RateLimitRPS, c.RateLimitBurst = 0.5, 2
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	}))
+	via := func(peer, xff string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, "/v1/items", nil)
+		req.RemoteAddr = peer + ":40000"
+		req.Header.Set("X-Forwarded-For", xff)
+		return s.serve(req)
+	}
+	for i := range 2 {
+		if rec := via("10.0.0.1", "203.0.113.7"); rec.Code != http.StatusOK {
+			t.Fatalf("request %d within the burst: %d", i+1, rec.Code)
+		}
+	}
+	rec := via("10.0.0.1", "203.0.113.7")
+	expectProblem(t, rec, http.StatusTooManyRequests)
+	if rec.Header().Get("Retry-After") != "2" {
+		t.Errorf("429: Retry-After %q, want 2", rec.Header().Get("Retry-After"))
+	}
+	// Another proxy of the same fleet, and a spoofed entry on the left: the same client.
+	expectProblem(t, via("10.0.0.2", "198.51.100.1, 203.0.113.7"), http.StatusTooManyRequests)
+	// Another forwarded client, through the same proxy, has its own bucket.
+	if rec := via("10.0.0.1", "203.0.113.8"); rec.Code != http.StatusOK {
+		t.Errorf("another forwarded client: %d, want 200", rec.Code)
+	}
+	// A peer that is not a trusted proxy is the client, whatever it forwards.
+	for i, xff := range []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"} {
+		want := http.StatusOK
+		if i >= 2 {
+			want = http.StatusTooManyRequests
+		}
+		if rec := via("198.51.100.50", xff); rec.Code != want {
+			t.Errorf("untrusted peer, X-Forwarded-For %s: %d, want %d", xff, rec.Code, want)
+		}
+	}
+	var logged bool
+	for _, r := range s.logs.records(t) {
+		if r["msg"] == "request" && r["client_ip"] == "203.0.113.8" {
+			logged = true
+		}
+	}
+	if !logged {
+		t.Errorf("no access log line with client_ip 203.0.113.8, the forwarded client: %v", s.logs.records(t))
+	}
+}
+
+// While draining, /readyz is 503 and says when to look again.
+func TestReadinessDrainingRetryAfter(t *testing.T) {
+	s := newServer(t, slog.LevelInfo)
+	s.health.Drain()
+	rec := s.do(t, http.MethodGet, "/readyz", "")
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "5" {
+		t.Errorf("/readyz while draining = %d, Retry-After %q; want 503, 5", rec.Code, rec.Header().Get("Retry-After"))
+	}
+}
+
+// Lines logged with a request's context carry its request_id, not just the access line:
+// a handler's own line, and the server's line of a failed request.
+func TestLogsCarryRequestID(t *testing.T) {
+	var logger *slog.Logger
+	s := newServer(t, slog.LevelInfo, func(d *server.Deps) {
+		logger = d.Logger
+		d.Items = items.NewService(stubRepo{fn: func(context.Context) error { return errors.New("disk on fire") }})
+		d.Routes = append(d.Routes, server.Route{
+			Method:  http.MethodGet,
+			Pattern: "/v1/chatty",
+			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				logger.InfoContext(r.Context(), "inside the handler")
+				w.WriteHeader(http.StatusNoContent)
+			}),
+		})
+	})
+	s.do(t, http.MethodGet, "/v1/chatty", "", "X-Request-ID", "chatty-1")
+	s.do(t, http.MethodGet, "/v1/items/abc", "", "X-Request-ID", "failing-1")
+	logger.Info("outside any request")
+
+	want := map[string]string{"inside the handler": "chatty-1", "request failed": "failing-1", "outside any request": ""}
+	for _, r := range s.logs.records(t) {
+		msg, _ := r["msg"].(string)
+		id, ok := want[msg]
+		if !ok {
+			continue
+		}
+		delete(want, msg)
+		if got, _ := r["request_id"].(string); got != id {
+			t.Errorf("%q logged with request_id %q, want %q: %v", msg, got, id, r)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("lines not logged: %v\n%v", want, s.logs.records(t))
 	}
 }
 
@@ -757,11 +865,20 @@ func TestProbes(t *testing.T) {
 
 	s.health.Register("postgres", func(context.Context) error { return errors.New("connection refused") },
 		health.WithState(func() string { return "open" }))
+	// A dependency's outage leaves the instance ready, reported in the body.
 	rec = s.do(t, http.MethodGet, "/readyz", "")
 	body := decode[health.Report](t, rec)
-	if rec.Code != http.StatusServiceUnavailable || body.Status != health.StatusFail || len(body.Checks["postgres"]) != 1 ||
+	if rec.Code != http.StatusOK || body.Status != health.StatusWarn || len(body.Checks["postgres"]) != 1 ||
 		body.Checks["postgres"][0].Breaker != "open" || body.Checks["postgres"][0].Output != "connection refused" {
-		t.Errorf("/readyz with a failing check = %d %s", rec.Code, rec.Body.String())
+		t.Errorf("/readyz with a failing check = %d %s, want 200 warn naming it", rec.Code, rec.Body.String())
+	}
+	// Unless the operator requires it (READINESS_CHECKS).
+	if err := s.health.Require("postgres"); err != nil {
+		t.Fatal(err)
+	}
+	rec = s.do(t, http.MethodGet, "/readyz", "")
+	if body := decode[health.Report](t, rec); rec.Code != http.StatusServiceUnavailable || body.Status != health.StatusFail {
+		t.Errorf("/readyz with a required check failing = %d %s, want 503", rec.Code, rec.Body.String())
 	}
 	if rec := s.do(t, http.MethodGet, "/healthz", ""); rec.Code != http.StatusOK {
 		t.Errorf("/healthz with a failing dependency = %d, want 200", rec.Code)

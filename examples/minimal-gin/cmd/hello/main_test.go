@@ -17,6 +17,7 @@ import (
 func TestRunServesAndShutsDown(t *testing.T) {
 	env := map[string]string{
 		"PORT":             "0",
+		"ADMIN_PORT":       "0",
 		"SHUTDOWN_TIMEOUT": "5s",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -30,8 +31,8 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		done <- err
 	}()
 
-	// Read the log: find the listen address, then keep draining so logging never blocks.
-	addrc := make(chan string, 1)
+	// Read the log: find the listen addresses, then keep draining so logging never blocks.
+	addrc, adminc := make(chan string, 1), make(chan string, 1)
 	stopped := make(chan []string, 1) // the shutdown log messages, in order
 	go func() {
 		sc := bufio.NewScanner(logR)
@@ -48,6 +49,8 @@ func TestRunServesAndShutsDown(t *testing.T) {
 			switch rec.Msg {
 			case "listening":
 				addrc <- rec.Addr
+			case "admin listening":
+				adminc <- rec.Addr
 			case "shutting down", "stopped":
 				shutdown = append(shutdown, rec.Msg)
 			}
@@ -55,24 +58,28 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		stopped <- shutdown
 	}()
 
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("run returned early: %v", err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("service did not log its address")
+	local := func(addrs <-chan string) string {
+		t.Helper()
+		var addr string
+		select {
+		case addr = <-addrs:
+		case err := <-done:
+			t.Fatalf("run returned early: %v", err)
+		case <-time.After(5 * time.Second):
+			t.Fatal("service did not log its addresses")
+		}
+		_, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			t.Fatalf("bad address %q: %v", addr, err)
+		}
+		return "http://127.0.0.1:" + port
 	}
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatalf("bad address %q: %v", addr, err)
-	}
-	base := "http://127.0.0.1:" + port
+	base, admin := local(addrc), local(adminc)
 
 	client := &http.Client{Timeout: 5 * time.Second}
-	get := func(path string) (int, string) {
+	getFrom := func(server, path string) (int, string) {
 		t.Helper()
-		resp, err := client.Get(base + path)
+		resp, err := client.Get(server + path)
 		if err != nil {
 			t.Fatalf("GET %s: %v", path, err)
 		}
@@ -80,15 +87,21 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(body)
 	}
+	get := func(path string) (int, string) { t.Helper(); return getFrom(base, path) }
 	for path, want := range map[string]int{
-		"/healthz":  200,
-		"/readyz":   200,
-		"/v1/items": 200,
-		"/nope":     404,
+		"/healthz":      200,
+		"/readyz":       200,
+		"/v1/items":     200,
+		"/nope":         404,
+		"/debug/pprof/": 404,
+		"/metrics":      404,
 	} {
 		if code, body := get(path); code != want {
 			t.Errorf("GET %s = %d, want %d: %s", path, code, want, body)
 		}
+	}
+	if code, body := getFrom(admin, "/debug/pprof/"); code != http.StatusOK || !strings.Contains(body, "goroutine") {
+		t.Errorf("admin GET /debug/pprof/ = %d, want the profiles' index", code)
 	}
 	start := time.Now()
 	resp, err := client.Post(base+"/v1/items", "application/json", strings.NewReader(`{"name":"Widget","price":250}`))

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,13 @@ import (
 type Config struct {
 	// Port is the TCP port the HTTP server listens on; 0 picks a free port.
 	Port int
+	// AdminPort is the TCP port of the admin server (/debug/pprof/), which must
+	// not be reachable from outside the cluster; 0 picks a free port.
+	AdminPort int
+	// ReadinessChecks names the dependency checks whose failure fails /readyz. By default
+	// none does: readiness is the instance's own state (started, not draining), and a
+	// shared dependency's outage must not take every instance out of service at once.
+	ReadinessChecks []string
 	// LogLevel is the minimum level written by the JSON logger.
 	LogLevel slog.Level
 
@@ -48,6 +56,13 @@ type Config struct {
 	RateLimitRPS float64
 	// RateLimitBurst is how many requests a client IP may send at once above the sustained rate.
 	RateLimitBurst int
+	// RateLimitClients is how many clients the rate limiter remembers; when it is full,
+	// the least recently seen one is forgotten (and starts again with a full burst).
+	RateLimitClients int
+	// TrustedProxies are the peers whose X-Forwarded-For is believed (see proxy.go).
+	TrustedProxies []netip.Prefix
+	// RetryAfterUnavailable is the Retry-After sent with 503 answers.
+	RetryAfterUnavailable time.Duration
 
 	// IdempotencyTTL is how long the Idempotency-Key of a create is remembered: a retry
 	// within it gets the first answer again.
@@ -57,6 +72,11 @@ type Config struct {
 // Addr is the listen address for net.Listen.
 func (c Config) Addr() string {
 	return ":" + strconv.Itoa(c.Port)
+}
+
+// AdminAddr is the admin server's listen address for net.Listen.
+func (c Config) AdminAddr() string {
+	return ":" + strconv.Itoa(c.AdminPort)
 }
 
 // Limits of the accepted ranges. They are wide on purpose: they catch typos such as a
@@ -76,8 +96,11 @@ const (
 func Load(getenv func(string) string) (Config, error) {
 	l := loader{getenv: getenv}
 	cfg := Config{
-		Port:     l.port(),
-		LogLevel: l.level("LOG_LEVEL", slog.LevelInfo),
+		Port:      l.port(),
+		AdminPort: l.int("ADMIN_PORT", 9090, 0, 65535),
+		LogLevel:  l.level("LOG_LEVEL", slog.LevelInfo),
+
+		ReadinessChecks: l.names("READINESS_CHECKS"),
 
 		HTTPReadHeaderTimeout: l.duration("HTTP_READ_HEADER_TIMEOUT", 5*time.Second, minTimeout, maxTimeout),
 		HTTPReadTimeout:       l.duration("HTTP_READ_TIMEOUT", 10*time.Second, minTimeout, maxTimeout),
@@ -92,10 +115,17 @@ func Load(getenv func(string) string) (Config, error) {
 		RateLimitRPS:   l.float("RATE_LIMIT_RPS", 100, 0, maxRate),
 		RateLimitBurst: l.int("RATE_LIMIT_BURST", 200, 0, maxBurst),
 
+		RateLimitClients:      l.int("RATE_LIMIT_CLIENTS", 100_000, 1, maxRateLimitClients),
+		TrustedProxies:        l.prefixes("TRUSTED_PROXIES"),
+		RetryAfterUnavailable: l.duration("RETRY_AFTER_UNAVAILABLE", 5*time.Second, time.Second, time.Hour),
+
 		IdempotencyTTL: l.duration("IDEMPOTENCY_TTL", 24*time.Hour, time.Minute, 30*24*time.Hour),
 	}
 
 	// Cross-field rules, checked only when the fields themselves parsed.
+	if !l.failed["PORT"] && !l.failed["ADMIN_PORT"] && cfg.Port != 0 && cfg.AdminPort == cfg.Port {
+		l.errorf("ADMIN_PORT must differ from PORT (%d): the admin endpoints must not be served on the public port", cfg.Port)
+	}
 	if !l.failed["REQUEST_TIMEOUT"] && !l.failed["HTTP_WRITE_TIMEOUT"] && cfg.RequestTimeout > cfg.HTTPWriteTimeout {
 		// The write deadline closes the connection without a response; the request
 		// timeout must fire first so the client gets a proper error.
@@ -172,6 +202,23 @@ func (l *loader) duration(name string, def, lo, hi time.Duration) time.Duration 
 		return def
 	}
 	return v
+}
+
+// names reads a comma-separated list of names ("postgres,redis"); empty entries are
+// skipped. Which names exist is known only once the service is wired (see
+// health.Registry.Require).
+func (l *loader) names(name string) []string {
+	raw, ok := l.lookup(name)
+	if !ok {
+		return nil
+	}
+	var names []string
+	for n := range strings.SplitSeq(raw, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
+	}
+	return names
 }
 
 func (l *loader) level(name string, def slog.Level) slog.Level {

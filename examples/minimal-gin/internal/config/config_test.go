@@ -2,6 +2,7 @@ package config
 
 import (
 	"log/slog"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
@@ -35,6 +36,7 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	want := withDependencyDefaults(Config{
 		Port:                  8080,
+		AdminPort:             9090,
 		LogLevel:              slog.LevelInfo,
 		HTTPReadHeaderTimeout: 5 * time.Second,
 		HTTPReadTimeout:       10 * time.Second,
@@ -46,6 +48,8 @@ func TestLoadDefaults(t *testing.T) {
 		BodyLimitBytes:        1 << 20,
 		RateLimitRPS:          100,
 		RateLimitBurst:        200,
+		RateLimitClients:      100_000,
+		RetryAfterUnavailable: 5 * time.Second,
 		IdempotencyTTL:        24 * time.Hour,
 	})
 	if !reflect.DeepEqual(cfg, want) {
@@ -54,11 +58,16 @@ func TestLoadDefaults(t *testing.T) {
 	if got := cfg.Addr(); got != ":8080" {
 		t.Errorf("Addr() = %q, want %q", got, ":8080")
 	}
+	if got := cfg.AdminAddr(); got != ":9090" {
+		t.Errorf("AdminAddr() = %q, want %q", got, ":9090")
+	}
 }
 
 func TestLoadOverrides(t *testing.T) {
 	cfg, err := Load(env(map[string]string{
-		"PORT":                     "9090",
+		"PORT":                     "9091",
+		"ADMIN_PORT":               "9191",
+		"READINESS_CHECKS":         " postgres , redis,",
 		"LOG_LEVEL":                " DEBUG ",
 		"HTTP_READ_HEADER_TIMEOUT": "2s",
 		"HTTP_READ_TIMEOUT":        "3s",
@@ -70,13 +79,18 @@ func TestLoadOverrides(t *testing.T) {
 		"BODY_LIMIT_BYTES":         "2048",
 		"RATE_LIMIT_RPS":           "0.5",
 		"RATE_LIMIT_BURST":         "3",
+		"RATE_LIMIT_CLIENTS":       "500",
+		"TRUSTED_PROXIES":          "10.0.0.0/8, 192.168.1.10,2001:db8::/32",
+		"RETRY_AFTER_UNAVAILABLE":  "2s",
 		"IDEMPOTENCY_TTL":          "1h",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
 	want := withDependencyDefaults(Config{
-		Port:                  9090,
+		Port:                  9091,
+		AdminPort:             9191,
+		ReadinessChecks:       []string{"postgres", "redis"},
 		LogLevel:              slog.LevelDebug,
 		HTTPReadHeaderTimeout: 2 * time.Second,
 		HTTPReadTimeout:       3 * time.Second,
@@ -87,6 +101,13 @@ func TestLoadOverrides(t *testing.T) {
 		BodyLimitBytes:        2048,
 		RateLimitRPS:          0.5,
 		RateLimitBurst:        3,
+		RateLimitClients:      500,
+		TrustedProxies: []netip.Prefix{
+			netip.MustParsePrefix("10.0.0.0/8"),
+			netip.MustParsePrefix("192.168.1.10/32"),
+			netip.MustParsePrefix("2001:db8::/32"),
+		},
+		RetryAfterUnavailable: 2 * time.Second,
 		IdempotencyTTL:        time.Hour,
 	})
 	if !reflect.DeepEqual(cfg, want) {
@@ -122,7 +143,8 @@ func TestLoadRateLimitDisabled(t *testing.T) {
 }
 
 func TestLoadPortZeroPicksFreePort(t *testing.T) {
-	cfg, err := Load(env(map[string]string{"PORT": "0"}))
+	// Both at 0 do not collide: each listener gets a port of its own.
+	cfg, err := Load(env(map[string]string{"PORT": "0", "ADMIN_PORT": "0"}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -140,6 +162,9 @@ func TestLoadValidationErrors(t *testing.T) {
 		{"PORT", "http", "PORT must be an integer between 0 and 65535"},
 		{"PORT", "-1", "PORT must be an integer between 0 and 65535"},
 		{"PORT", "65536", "PORT must be an integer between 0 and 65535"},
+		{"ADMIN_PORT", "metrics", "ADMIN_PORT must be an integer between 0 and 65535"},
+		{"ADMIN_PORT", "65536", "ADMIN_PORT must be an integer between 0 and 65535"},
+		{"ADMIN_PORT", "8080", "ADMIN_PORT must differ from PORT (8080)"},
 		{"LOG_LEVEL", "verbose", "LOG_LEVEL must be one of debug, info, warn, error"},
 		{"HTTP_READ_HEADER_TIMEOUT", "5", "HTTP_READ_HEADER_TIMEOUT must be a duration between 1ms and 1h0m0s"},
 		{"HTTP_READ_TIMEOUT", "0s", "HTTP_READ_TIMEOUT must be a duration between 1ms and 1h0m0s"},
@@ -153,6 +178,11 @@ func TestLoadValidationErrors(t *testing.T) {
 		{"RATE_LIMIT_RPS", "NaN", "RATE_LIMIT_RPS must be a number between 0 and 1e+06"},
 		{"RATE_LIMIT_BURST", "1.5", "RATE_LIMIT_BURST must be an integer between 0 and 1000000"},
 		{"RATE_LIMIT_BURST", "0", "RATE_LIMIT_BURST must be between 1 and 1000000 when RATE_LIMIT_RPS is above 0"},
+		{"RATE_LIMIT_CLIENTS", "0", "RATE_LIMIT_CLIENTS must be an integer between 1 and 10000000"},
+		{"TRUSTED_PROXIES", "10.0.0.0/33", "TRUSTED_PROXIES must be a comma-separated list of CIDRs"},
+		{"TRUSTED_PROXIES", "10.0.0.0/8;172.16.0.0/12", "TRUSTED_PROXIES must be a comma-separated list of CIDRs"},
+		{"TRUSTED_PROXIES", "proxy.internal", "TRUSTED_PROXIES must be a comma-separated list of CIDRs"},
+		{"RETRY_AFTER_UNAVAILABLE", "500ms", "RETRY_AFTER_UNAVAILABLE must be a duration between 1s and 1h0m0s"},
 		{"IDEMPOTENCY_TTL", "1s", "IDEMPOTENCY_TTL must be a duration between 1m0s and 720h0m0s"},
 	}
 	for _, tt := range tests {
@@ -164,7 +194,7 @@ func TestLoadValidationErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q does not contain %q", err, tt.want)
 			}
-			if !strings.Contains(tt.want, " when ") && !strings.Contains(err.Error(), `"`+tt.value+`"`) {
+			if !strings.Contains(tt.want, " when ") && !strings.Contains(tt.want, " differ ") && !strings.Contains(err.Error(), `"`+tt.value+`"`) {
 				t.Errorf("error %q does not quote the bad value %q", err, tt.value)
 			}
 		})

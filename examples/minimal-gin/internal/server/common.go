@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"runtime/debug"
 	"time"
@@ -48,18 +47,6 @@ func setSecurityHeaders(h http.Header) {
 	}
 }
 
-// clientIP is the address of the TCP peer. Forwarding headers such as
-// X-Forwarded-For are deliberately ignored: any client can send them, so trusting
-// them would let a client pick its own rate-limit bucket. Behind a trusted proxy,
-// derive the IP from the proxy's header here instead.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // withRequestID resolves the request's ID (a sane incoming X-Request-ID, else a new
 // one), echoes it in the response and stores it in the request context.
 func withRequestID(w http.ResponseWriter, r *http.Request) *http.Request {
@@ -90,8 +77,9 @@ func recordedStatus(client context.Context, written int) int {
 
 // logRequest writes the access log line of one request. Probes go to debug level,
 // server errors to error level, and a client that left (statusClientClosed) to
-// warning level, marked client_gone.
-func logRequest(logger *slog.Logger, r *http.Request, route string, status int, size int64, elapsed time.Duration) {
+// warning level, marked client_gone. The request ID comes from the context (see
+// internal/logging), as on every line logged with it.
+func logRequest(logger *slog.Logger, r *http.Request, route string, clients clientResolver, status int, size int64, elapsed time.Duration) {
 	gone := status == statusClientClosed
 	level := slog.LevelInfo
 	switch {
@@ -113,8 +101,7 @@ func logRequest(logger *slog.Logger, r *http.Request, route string, status int, 
 		slog.Int("status", status),
 		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 		slog.Int64("bytes", max(size, 0)),
-		slog.String("client_ip", clientIP(r)),
-		slog.String("request_id", requestid.FromContext(ctx)),
+		slog.String("client_ip", clientString(clients.addr(r))),
 	}
 	if gone {
 		attrs = append(attrs, slog.Bool("client_gone", true))
@@ -129,7 +116,6 @@ func logPanic(logger *slog.Logger, r *http.Request, v any) {
 		slog.String("stack", string(debug.Stack())),
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
-		slog.String("request_id", requestid.FromContext(r.Context())),
 	)
 }
 
@@ -196,7 +182,6 @@ func writeError(logger *slog.Logger, w http.ResponseWriter, r *http.Request, err
 			slog.String("error", err.Error()),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
-			slog.String("request_id", requestid.FromContext(r.Context())),
 		)
 	}
 	writeProblem(w, r, p)

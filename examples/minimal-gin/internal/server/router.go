@@ -16,7 +16,7 @@ func newRouter(routes []Route) http.Handler {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true // 405 with Allow instead of a misleading 404
 	r.RedirectTrailingSlash = false // an API answers the URL it was given
-	r.ForwardedByClientIP = false   // see clientIP: forwarding headers are not trusted
+	r.ForwardedByClientIP = false   // never used: core's clientResolver decides who the client is
 	r.NoRoute(gin.WrapF(notFound))
 	r.NoMethod(gin.WrapF(methodNotAllowed))
 	for _, rt := range routes {
