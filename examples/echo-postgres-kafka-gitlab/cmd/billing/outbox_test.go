@@ -14,9 +14,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-)
-
-// TestEveryAcknowledgedWriteIsPublished runs the whole service against an
+) // TestEveryAcknowledgedWriteIsPublished runs the whole service against an
 // in-process Kafka (kfake) and the test database: every write the API
 // acknowledged reaches the topic as an event keyed by the item, in version order,
 // with the envelope's headers — through the outbox, without any request waiting

@@ -87,7 +87,7 @@ func (r *MemoryRepository) Create(ctx context.Context, item Item, idem Idempoten
 		return Item{}, false, fmt.Errorf("create item %q: id already exists", item.ID)
 	}
 	item.Version = 1
-	if err := r.record(EventCreated, item, item.UpdatedAt); err != nil {
+	if err := r.record(ctx, EventCreated, item, item.UpdatedAt); err != nil {
 		return Item{}, false, err
 	}
 	r.ids = slices.Insert(r.ids, i, item.ID)
@@ -168,7 +168,7 @@ func (r *MemoryRepository) Update(ctx context.Context, item Item, ifVersion int6
 	}
 	stored.Name, stored.Price, stored.UpdatedAt = item.Name, item.Price, item.UpdatedAt
 	stored.Version++
-	if err := r.record(EventUpdated, stored, stored.UpdatedAt); err != nil {
+	if err := r.record(ctx, EventUpdated, stored, stored.UpdatedAt); err != nil {
 		return Item{}, err
 	}
 	r.items[item.ID] = stored
@@ -190,7 +190,7 @@ func (r *MemoryRepository) Delete(ctx context.Context, id string, ifVersion int6
 	if ifVersion != AnyVersion && stored.Version != ifVersion {
 		return ErrVersionMismatch
 	}
-	if err := r.record(EventDeleted, Item{ID: id, Version: stored.Version + 1}, r.now()); err != nil {
+	if err := r.record(ctx, EventDeleted, Item{ID: id, Version: stored.Version + 1}, r.now()); err != nil {
 		return err
 	}
 	r.ids = slices.Delete(r.ids, i, i+1)
@@ -202,11 +202,11 @@ func (r *MemoryRepository) Delete(ctx context.Context, id string, ifVersion int6
 // full queue fails the change with ErrUnavailable: the broker has been away too
 // long to hold more events in memory, and a change without its event would break
 // the promise that every acknowledged write is published.
-func (r *MemoryRepository) record(typ string, item Item, at time.Time) error {
+func (r *MemoryRepository) record(ctx context.Context, typ string, item Item, at time.Time) error {
 	if r.events == nil {
 		return nil
 	}
-	ev, err := NewEvent(typ, item, at)
+	ev, err := NewEvent(ctx, typ, item, at)
 	if err != nil {
 		return err
 	}

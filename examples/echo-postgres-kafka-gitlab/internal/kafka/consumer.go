@@ -217,7 +217,8 @@ func (c *Consumer) process(ctx context.Context, r *kgo.Record) bool {
 		if err == nil {
 			err = errors.New("no event id")
 		}
-		return c.deadLetter(ctx, r, fmt.Errorf("undecodable event: %w", err), 0)
+		err = fmt.Errorf("undecodable event: %w", err)
+		return c.deadLetter(ctx, r, err, 0)
 	}
 	if c.seen.contains(e.ID) {
 		c.logger.DebugContext(ctx, "dropping a duplicate event", "event_id", e.ID)

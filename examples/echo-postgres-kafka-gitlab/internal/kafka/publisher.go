@@ -92,14 +92,15 @@ func (p *Publisher) Send(ctx context.Context, batch []outbox.Event) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	if err := p.breaker.Do(func() error { return p.producer.produce(ctx, records) }); err != nil {
+	err := p.breaker.Do(func() error { return p.producer.produce(ctx, records) })
+	if err != nil {
 		return fmt.Errorf("kafka: send %d events to %s: %w", len(batch), p.topic, err)
 	}
 	return nil
 }
 
 // record encodes e as the API documents it: key the item ID, value the JSON
-// envelope, the id and type repeated as headers.
+// envelope, the id and type repeated as headers, and the trace context it kept.
 func record(e outbox.Event) (*kgo.Record, error) {
 	value, err := json.Marshal(e)
 	if err != nil {

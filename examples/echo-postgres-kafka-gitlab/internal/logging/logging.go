@@ -19,8 +19,8 @@ func New(w io.Writer, level slog.Leveler) *slog.Logger {
 }
 
 // Handler adds request_id to every record logged with a context that carries one
-// (requestid.NewContext); records logged without a context, or with a context from
-// outside a request, pass through as they are.
+// (requestid.NewContext); records logged without a
+// context, or with a context from outside a request, pass through as they are.
 type Handler struct {
 	next slog.Handler
 }
@@ -39,11 +39,12 @@ func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
 // before the attribute is added: slog's Record shares its attribute storage between
 // copies, and the caller may hand the same record to other handlers.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
-	if ctx != nil {
-		if id := requestid.FromContext(ctx); id != "" {
-			r = r.Clone()
-			r.AddAttrs(slog.String("request_id", id))
-		}
+	if ctx == nil {
+		return h.next.Handle(ctx, r)
+	}
+	if id := requestid.FromContext(ctx); id != "" {
+		r = r.Clone()
+		r.AddAttrs(slog.String("request_id", id))
 	}
 	return h.next.Handle(ctx, r)
 }

@@ -46,8 +46,9 @@ func requestID(next http.Handler) http.Handler {
 }
 
 // observer is told of every request that is not a probe (the RED metrics): its
-// method, route template ("" when no route matched), status and duration.
-type observer func(method, route string, status int, elapsed time.Duration)
+// context, method, route template ("" when no route matched), status
+// and duration.
+type observer func(ctx context.Context, method, route string, status int, elapsed time.Duration)
 
 // recorderKey is the context key of the request's *recorder, through which the
 // matched route names itself (see bind).
@@ -128,7 +129,7 @@ func (o recording) record(next http.Handler) http.Handler {
 		elapsed := time.Since(start)
 		logRequest(o.logger, r, rec.route, o.clients, status, rec.size, elapsed)
 		if o.observe != nil && !probe {
-			o.observe(r.Method, rec.route, status, elapsed)
+			o.observe(client, r.Method, rec.route, status, elapsed)
 		}
 	})
 }

@@ -115,7 +115,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	var repo items.Repository = items.NewMemoryRepository()
 
 	cacheBreaker := breaker.New("redis", cfg.Redis.Breaker, breaker.WithLogger(logger))
-	rdb, err := cache.Open(cfg.Redis, cacheBreaker, logger)
+	rdb, err := cache.Open(cfg.Redis, cacheBreaker, logger, cache.WithMetrics(m.RegisterCache()))
 	if err != nil {
 		return err
 	}

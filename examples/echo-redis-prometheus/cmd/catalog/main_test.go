@@ -139,6 +139,12 @@ func TestRunServesAndShutsDown(t *testing.T) {
 			t.Errorf("GET /metrics lacks the %s breaker state", dep)
 		}
 	}
+	// The dependency metrics the dashboard (deploy/observability) shows.
+	for _, name := range []string{`cache_requests_total{result="bypass"} `, "go_goroutines ", "process_cpu_seconds_total "} {
+		if !strings.Contains(metrics, name) {
+			t.Errorf("GET /metrics lacks %s", name)
+		}
+	}
 
 	cancel()
 	select {

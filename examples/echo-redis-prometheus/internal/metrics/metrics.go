@@ -9,6 +9,7 @@
 package metrics
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"sync"
@@ -87,7 +88,7 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
 
 // Observe records one handled request. route is the route template; "" (no route
 // matched) is recorded as "unmatched", and a method outside the standard set as OTHER.
-func (m *Metrics) Observe(method, route string, status int, elapsed time.Duration) {
+func (m *Metrics) Observe(_ context.Context, method, route string, status int, elapsed time.Duration) {
 	if route == "" {
 		route = unmatchedRoute
 	}
@@ -117,7 +118,14 @@ func (m *Metrics) RegisterBreaker(dependency string, state func() float64) {
 	}, state))
 }
 
-// Handler serves the registry in the Prometheus exposition formats.
+// RegisterCounterFunc exports a counter kept elsewhere (the tracing's span counts),
+// read at scrape time from value.
+func (m *Metrics) RegisterCounterFunc(name, help string, value func() float64) {
+	m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, value))
+}
+
+// Handler serves the registry in the Prometheus exposition formats, OpenMetrics to a
+// scraper that asks for it (the format that carries exemplars).
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry, EnableOpenMetrics: true})
 }

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -22,10 +23,10 @@ func scrape(t *testing.T, m *Metrics) string {
 
 func TestREDMetrics(t *testing.T) {
 	m := New()
-	m.Observe(http.MethodGet, "/v1/items/:id", 200, 15*time.Millisecond)
-	m.Observe(http.MethodGet, "/v1/items/:id", 200, 5*time.Millisecond)
-	m.Observe(http.MethodPost, "/v1/items", 503, time.Millisecond)
-	m.Observe(http.MethodGet, "", 404, time.Millisecond)
+	m.Observe(context.Background(), http.MethodGet, "/v1/items/:id", 200, 15*time.Millisecond)
+	m.Observe(context.Background(), http.MethodGet, "/v1/items/:id", 200, 5*time.Millisecond)
+	m.Observe(context.Background(), http.MethodPost, "/v1/items", 503, time.Millisecond)
+	m.Observe(context.Background(), http.MethodGet, "", 404, time.Millisecond)
 	out := scrape(t, m)
 	for _, want := range []string{
 		`http_requests_total{method="GET",route="/v1/items/:id",status="200"} 2`,

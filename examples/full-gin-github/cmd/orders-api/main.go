@@ -43,6 +43,7 @@ import (
 	"github.com/acme/orders-api/internal/outbox"
 	"github.com/acme/orders-api/internal/postgres"
 	"github.com/acme/orders-api/internal/server"
+	"github.com/acme/orders-api/internal/tracing"
 )
 
 // usage is the binary's help (-h), also printed with a command line it does not understand.
@@ -111,6 +112,25 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	// RED metrics per route, served on /metrics with the breakers' states.
 	deps.Metrics = m
 
+	// Traces over OTLP, configured by the standard OTEL_* variables (README: Tracing).
+	// The flush is deferred first, so it runs last, after the servers have drained and
+	// the dependencies have closed; it gives up after its budget even when the
+	// collector hangs, so it never holds the exit.
+	shutdownTracing, err := tracing.Setup(ctx, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(tracing.FlushTimeout, cfg.ShutdownTimeout))
+		defer cancel()
+		if err := shutdownTracing(flushCtx); err != nil {
+			logger.Warn("tracing: spans not flushed at exit", "error", err.Error())
+		}
+	}()
+	for _, c := range tracing.Counters() {
+		m.RegisterCounterFunc(c.Name, c.Help, c.Value)
+	}
+
 	// Storage and events of the items resource. Clients of external dependencies are
 	// created here, register their readiness checks, and are closed by deferred calls,
 	// which run after app.Serve has drained the in-flight requests that use them.
@@ -136,6 +156,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	checks.Gate("migrations", db.Migrated)
 	checks.Register("postgres", db.Check, health.WithState(dbBreaker.State))
 	m.RegisterBreaker(dbBreaker.Name(), dbBreaker.StateValue)
+	m.RegisterDBPool(func() metrics.PoolStats { return db.Stat() })
 
 	kafkaBreaker := breaker.New("kafka", cfg.Kafka.Breaker, breaker.WithLogger(logger))
 	publisher, err := kafka.NewPublisher(cfg.Kafka, kafkaBreaker, logger)
@@ -177,7 +198,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	var repo items.Repository = db.Items().WithNotify(relay.Nudge)
 
 	cacheBreaker := breaker.New("redis", cfg.Redis.Breaker, breaker.WithLogger(logger))
-	rdb, err := cache.Open(cfg.Redis, cacheBreaker, logger)
+	rdb, err := cache.Open(cfg.Redis, cacheBreaker, logger, cache.WithMetrics(m.RegisterCache()))
 	if err != nil {
 		return err
 	}

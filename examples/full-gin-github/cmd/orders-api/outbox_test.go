@@ -16,11 +16,16 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
+// callerTraceparent is the trace context of the caller of every request of
+// TestEveryAcknowledgedWriteIsPublished: each event's record continues its trace.
+const callerTraceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
 // TestEveryAcknowledgedWriteIsPublished runs the whole service against an
 // in-process Kafka (kfake) and the test database: every write the API
 // acknowledged reaches the topic as an event keyed by the item, in version order,
 // with the envelope's headers — through the outbox, without any request waiting
-// for the broker.
+// for the broker. Each record continues the trace of the request that made
+// it (its traceparent header).
 func TestEveryAcknowledgedWriteIsPublished(t *testing.T) {
 	const topic = "outbox-test.items"
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, topic))
@@ -49,6 +54,7 @@ func TestEveryAcknowledgedWriteIsPublished(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("traceparent", callerTraceparent)
 		for i := 0; i+1 < len(headers); i += 2 {
 			req.Header.Set(headers[i], headers[i+1])
 		}
@@ -209,6 +215,9 @@ func readEvents(t *testing.T, brokers []string, topic string, n int) map[string]
 			}
 			if string(r.Key) != e.Key || headers["event_id"] != e.ID || headers["event_type"] != e.Type || headers["content-type"] != "application/json" {
 				t.Errorf("record key %q, headers %v do not match the event %s", r.Key, headers, r.Value)
+			}
+			if tp := headers["traceparent"]; len(tp) != len(callerTraceparent) || tp[:36] != callerTraceparent[:36] {
+				t.Errorf("record of %s %s: traceparent %q, want one in the trace of the request, %s", e.Type, e.Key, tp, callerTraceparent[3:35])
 			}
 			if e.Version != versions[e.Key]+1 {
 				t.Errorf("item %s: version %d after %d", e.Key, e.Version, versions[e.Key])

@@ -30,6 +30,7 @@ type Client struct {
 	timeout time.Duration
 	ttl     time.Duration
 	prefix  string
+	metrics Metrics
 
 	pending pending       // keys whose invalidation failed (see pending.go)
 	kick    chan struct{} // wakes the retry loop
@@ -60,13 +61,16 @@ func Open(cfg config.Redis, b *breaker.Breaker, logger *slog.Logger, opts ...Opt
 	// A failed cache call is not worth retrying: the repository answers instead.
 	ropts.MaxRetries = -1
 	ropts.DialerRetries = 1 // the fewest go-redis allows; its default retries a refused dial 5 times
+	rdb := redis.NewClient(ropts)
+	rdb.AddHook(newTracingHook(ropts))
 	c := &Client{
-		rdb:     redis.NewClient(ropts),
+		rdb:     rdb,
 		breaker: b,
 		logger:  logger,
 		timeout: cfg.Timeout,
 		ttl:     cfg.TTL,
 		prefix:  cfg.KeyPrefix,
+		metrics: noMetrics{},
 		pending: pending{max: defaultMaxPending},
 		kick:    make(chan struct{}, 1),
 		stopped: make(chan struct{}),
@@ -78,6 +82,32 @@ func Open(cfg config.Redis, b *breaker.Breaker, logger *slog.Logger, opts ...Opt
 	c.stop = sync.OnceFunc(func() { cancel(); <-c.stopped })
 	go c.retryLoop(ctx)
 	return c, nil
+}
+
+// Metrics counts the outcomes of item reads; the metrics package implements it
+// when the service exports Prometheus metrics.
+type Metrics interface {
+	// Hit counts a read served from Redis.
+	Hit()
+	// Miss counts a read Redis had no usable entry for: the repository answered.
+	Miss()
+	// Error counts a read Redis failed or timed out on: the repository answered.
+	Error()
+	// Bypass counts a read that did not ask Redis (its breaker is open, or the
+	// item's invalidation is pending): the repository answered.
+	Bypass()
+}
+
+type noMetrics struct{}
+
+func (noMetrics) Hit()    {}
+func (noMetrics) Miss()   {}
+func (noMetrics) Error()  {}
+func (noMetrics) Bypass() {}
+
+// WithMetrics reports the outcome of every item read to m.
+func WithMetrics(m Metrics) Option {
+	return func(c *Client) { c.metrics = m }
 }
 
 // Close stops retrying failed invalidations and closes the client's connections.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/acme/orders-api/internal/breaker"
 	"github.com/acme/orders-api/internal/items"
 )
 
@@ -67,6 +68,7 @@ func (r *ItemCache) itemKey(id string) string { return r.c.key("items:" + id) }
 func (r *ItemCache) Get(ctx context.Context, id string) (items.Item, error) {
 	key := r.itemKey(id)
 	if r.c.pending.stale(key) {
+		r.c.metrics.Bypass()
 		return r.flights.do(ctx, id, func(ctx context.Context) (items.Item, error) { return r.next.Get(ctx, id) })
 	}
 	var raw []byte
@@ -80,18 +82,27 @@ func (r *ItemCache) Get(ctx context.Context, id string) (items.Item, error) {
 	case err == nil && bytes.HasPrefix(raw, []byte(itemSchema)):
 		var item items.Item
 		if jerr := json.Unmarshal(raw[len(itemSchema):], &item); jerr == nil && item.ID == id {
+			r.c.metrics.Hit()
 			return item, nil
 		}
+		r.c.metrics.Miss()
 		r.c.logger.WarnContext(ctx, "replacing an unreadable cache entry", "key", key)
 		unreadable = raw
 	case err == nil && isLease(raw):
+		r.c.metrics.Miss()
 		fill = false // another reader is filling the key: read, leave the store to it
 	case err == nil:
+		r.c.metrics.Miss()
 		// Written by a build with another item schema (or corrupt): replace it.
 		r.c.logger.DebugContext(ctx, "replacing a cache entry of another schema", "key", key)
 		unreadable = append([]byte{}, raw...) // non-nil even when empty
 	case errors.Is(err, redis.Nil):
+		r.c.metrics.Miss()
+	case errors.Is(err, breaker.ErrOpen):
+		r.c.metrics.Bypass()
+		fill = false // the breaker refuses the store as well
 	default:
+		r.c.metrics.Error()
 		// After a failed read a store would most likely fail too: spare the wait.
 		r.c.logger.DebugContext(ctx, "cache read failed; reading from the repository", "key", key, "error", err)
 		fill = false

@@ -109,6 +109,8 @@ type Consumer struct {
 	// closed is closed when the group client's Close has returned, which may
 	// be after stop gave up waiting for it.
 	closed chan struct{}
+	// group names the consumer group in the spans.
+	group string
 }
 
 // NewConsumer configures a group consumer of cfg.Topic; it does not contact the brokers.
@@ -123,6 +125,8 @@ func NewConsumer(cfg config.Kafka, logger *slog.Logger, handler Handler, opts ..
 		backoff:     cfg.ConsumerRetryBackoff,
 		timeout:     cfg.PublishTimeout,
 		seen:        newRecentIDs(recentEvents),
+		// For the spans.
+		group: cfg.ConsumerGroup,
 	}
 	for _, opt := range opts {
 		opt(c)
@@ -212,18 +216,23 @@ func (c *Consumer) commit(ctx context.Context, records []*kgo.Record) {
 // dead-letters it. It returns false only when ctx ended first; the record is then
 // left uncommitted for the next run.
 func (c *Consumer) process(ctx context.Context, r *kgo.Record) bool {
+	ctx, span := c.startProcess(ctx, r)
+	defer span.End()
 	var e outbox.Event
 	if err := json.Unmarshal(r.Value, &e); err != nil || e.ID == "" {
 		if err == nil {
 			err = errors.New("no event id")
 		}
-		return c.deadLetter(ctx, r, fmt.Errorf("undecodable event: %w", err), 0)
+		err = fmt.Errorf("undecodable event: %w", err)
+		fail(span, err)
+		return c.deadLetter(ctx, r, err, 0)
 	}
 	if c.seen.contains(e.ID) {
 		c.logger.DebugContext(ctx, "dropping a duplicate event", "event_id", e.ID)
 		return true
 	}
 	attempts, err := c.handle(ctx, e)
+	fail(span, err)
 	switch {
 	case err == nil:
 		c.metrics.Handled()

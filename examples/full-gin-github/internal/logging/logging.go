@@ -10,6 +10,8 @@ import (
 	"log/slog"
 
 	"github.com/acme/orders-api/internal/requestid"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // New returns a logger writing JSON to w at level and above, with request IDs (see
@@ -19,8 +21,9 @@ func New(w io.Writer, level slog.Leveler) *slog.Logger {
 }
 
 // Handler adds request_id to every record logged with a context that carries one
-// (requestid.NewContext); records logged without a context, or with a context from
-// outside a request, pass through as they are.
+// (requestid.NewContext), and trace_id and span_id when the context carries a
+// valid span (the request's, or a span started inside it); records logged without a
+// context, or with a context from outside a request, pass through as they are.
 type Handler struct {
 	next slog.Handler
 }
@@ -35,15 +38,23 @@ func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
 	return h.next.Enabled(ctx, level)
 }
 
-// Handle adds the request ID of ctx, if any, and passes r on. The record is cloned
+// Handle adds the request ID and the span of ctx, if any, and passes r on. The record is cloned
 // before the attribute is added: slog's Record shares its attribute storage between
 // copies, and the caller may hand the same record to other handlers.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
-	if ctx != nil {
-		if id := requestid.FromContext(ctx); id != "" {
-			r = r.Clone()
-			r.AddAttrs(slog.String("request_id", id))
-		}
+	if ctx == nil {
+		return h.next.Handle(ctx, r)
+	}
+	id, span := requestid.FromContext(ctx), trace.SpanContextFromContext(ctx)
+	if id == "" && !span.IsValid() {
+		return h.next.Handle(ctx, r)
+	}
+	r = r.Clone()
+	if id != "" {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	if span.IsValid() {
+		r.AddAttrs(slog.String("trace_id", span.TraceID().String()), slog.String("span_id", span.SpanID().String()))
 	}
 	return h.next.Handle(ctx, r)
 }

@@ -9,6 +9,7 @@
 package metrics
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // unmatchedRoute labels requests that matched no route, so that scans of random
@@ -53,9 +55,16 @@ type seriesKey struct {
 	status        int
 }
 
+// exemplarObserver is what a histogram's child is: an Observer that takes exemplars.
+type exemplarObserver interface {
+	prometheus.Observer
+	prometheus.ExemplarObserver
+}
+
 type series struct {
 	requests prometheus.Counter
-	duration prometheus.Observer
+	// duration takes exemplars: the trace IDs of sampled requests.
+	duration exemplarObserver
 }
 
 // New returns a registry with the HTTP, Go runtime and process metrics registered.
@@ -87,7 +96,9 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
 
 // Observe records one handled request. route is the route template; "" (no route
 // matched) is recorded as "unmatched", and a method outside the standard set as OTHER.
-func (m *Metrics) Observe(method, route string, status int, elapsed time.Duration) {
+// When ctx carries a sampled span, its trace ID is the duration's exemplar, so that a
+// latency spike on a dashboard leads to traces of requests in it.
+func (m *Metrics) Observe(ctx context.Context, method, route string, status int, elapsed time.Duration) {
 	if route == "" {
 		route = unmatchedRoute
 	}
@@ -97,11 +108,15 @@ func (m *Metrics) Observe(method, route string, status int, elapsed time.Duratio
 	if !ok {
 		v, _ = m.series.LoadOrStore(key, series{
 			requests: m.requests.WithLabelValues(route, method, strconv.Itoa(status)),
-			duration: m.duration.WithLabelValues(route, method),
+			duration: m.duration.WithLabelValues(route, method).(exemplarObserver),
 		})
 	}
 	s := v.(series)
 	s.requests.Inc()
+	if sc := trace.SpanContextFromContext(ctx); sc.IsSampled() {
+		s.duration.ObserveWithExemplar(elapsed.Seconds(), prometheus.Labels{"trace_id": sc.TraceID().String()})
+		return
+	}
 	s.duration.Observe(elapsed.Seconds())
 }
 
@@ -115,6 +130,12 @@ func (m *Metrics) RegisterBreaker(dependency string, state func() float64) {
 		Help:        "State of the circuit breaker in front of a dependency: 0 closed, 1 half-open, 2 open.",
 		ConstLabels: prometheus.Labels{"dependency": dependency},
 	}, state))
+}
+
+// RegisterCounterFunc exports a counter kept elsewhere (the tracing's span counts),
+// read at scrape time from value.
+func (m *Metrics) RegisterCounterFunc(name, help string, value func() float64) {
+	m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, value))
 }
 
 // Outbox holds the metrics of the outbox relay; it implements outbox.Observer.
@@ -154,7 +175,8 @@ func (o *Outbox) Pending(n int, oldestAge time.Duration) {
 // PublishFailed counts a failed batch.
 func (o *Outbox) PublishFailed() { o.failures.Inc() }
 
-// Handler serves the registry in the Prometheus exposition formats.
+// Handler serves the registry in the Prometheus exposition formats, OpenMetrics to a
+// scraper that asks for it (the format that carries exemplars).
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry, EnableOpenMetrics: true})
 }

@@ -25,7 +25,7 @@ func (db *DB) Outbox() *OutboxStore { return &OutboxStore{db: db} }
 
 // insertEvent stores the event of a change in the change's transaction.
 func insertEvent(ctx context.Context, tx pgx.Tx, typ string, item items.Item, at time.Time) error {
-	ev, err := items.NewEvent(typ, item, at)
+	ev, err := items.NewEvent(ctx, typ, item, at)
 	if err != nil {
 		return err
 	}

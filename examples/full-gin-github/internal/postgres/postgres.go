@@ -69,6 +69,7 @@ func Open(cfg config.Postgres, b *breaker.Breaker, logger *slog.Logger) (*DB, er
 			pc.ConnConfig.RuntimeParams[name] = strconv.FormatInt(d.Milliseconds(), 10)
 		}
 	}
+	pc.ConnConfig.Tracer = newQueryTracer(pc.ConnConfig)
 	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
 	if err != nil {
 		return nil, fmt.Errorf("postgres pool: %w", err)
@@ -78,6 +79,10 @@ func Open(cfg config.Postgres, b *breaker.Breaker, logger *slog.Logger) (*DB, er
 
 // Close closes the pool, waiting for connections in use to be released.
 func (db *DB) Close() { db.pool.Close() }
+
+// Stat returns the pool's statistics (connections in use, idle, waits for one),
+// which the metrics export.
+func (db *DB) Stat() *pgxpool.Stat { return db.pool.Stat() }
 
 // Migrated reports whether the schema migrations have been applied.
 func (db *DB) Migrated() bool { return db.migrated.Load() }

@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/acme/orders-api/internal/problem"
+	"github.com/acme/orders-api/internal/requestid"
+	"github.com/acme/orders-api/internal/tracing"
 )
 
 // chain puts the middleware in front of the router. Order matters: headers and the
-// request ID first so that every response carries them; the record (access log, panic
+// request ID first so that every response carries them; the record (the request's span, access log, panic
 // recovery, RED metrics) outside the rest so that it sees the 429, 413 and 503 they answer.
 func chain(deps Deps, router http.Handler) http.Handler {
 	clients := clientResolver{trusted: deps.Config.TrustedProxies}
@@ -23,6 +25,7 @@ func chain(deps Deps, router http.Handler) http.Handler {
 	h = requestTimeout(deps.Config.RequestTimeout, h)
 	h = rateLimit(newIPLimiter(deps.Config.RateLimitRPS, deps.Config.RateLimitBurst, deps.Config.RateLimitClients), clients, h)
 	access := recording{logger: deps.Logger, clients: clients, retryAfter: retryAfterHeader(deps.Config.RetryAfterUnavailable)}
+	access.spans = tracing.NewServer()
 	if deps.Metrics != nil {
 		access.observe = deps.Metrics.Observe
 	}
@@ -49,8 +52,9 @@ func requestID(next http.Handler) http.Handler {
 }
 
 // observer is told of every request that is not a probe (the RED metrics): its
-// method, route template ("" when no route matched), status and duration.
-type observer func(method, route string, status int, elapsed time.Duration)
+// context (with the request's span), method, route template ("" when no route matched), status
+// and duration.
+type observer func(ctx context.Context, method, route string, status int, elapsed time.Duration)
 
 // recorderKey is the context key of the request's *recorder, through which the
 // matched route names itself (see bind).
@@ -64,6 +68,8 @@ type recorder struct {
 	size       int64
 	route      string
 	retryAfter []string
+	// pattern is the route in ServeMux syntax ("/v1/items/{id}"), as the span names it.
+	pattern string
 }
 
 func (w *recorder) WriteHeader(code int) {
@@ -111,6 +117,8 @@ type recording struct {
 	observe    observer
 	clients    clientResolver
 	retryAfter []string
+	// spans starts the span of every request but the probes.
+	spans tracing.Server
 }
 
 // record writes the access log line of every request and tells observe of it, and
@@ -124,6 +132,15 @@ func (o recording) record(next http.Handler) http.Handler {
 			return
 		}
 		start := time.Now()
+		// The span starts first, so that every line logged with the request's context
+		// (the access log's too) carries its trace ID, and ends last.
+		var span tracing.Request
+		if !probe {
+			r, span = o.spans.Start(r)
+			if span.Recording() {
+				span.Identify(clientString(o.clients.addr(r)), requestid.FromContext(r.Context()))
+			}
+		}
 		client := r.Context() // inner middleware replace the request with derived contexts
 		rec := &recorder{ResponseWriter: w, retryAfter: o.retryAfter}
 		recovered(o.logger, rec, r.WithContext(context.WithValue(client, recorderKey{}, rec)), next)
@@ -131,8 +148,9 @@ func (o recording) record(next http.Handler) http.Handler {
 		elapsed := time.Since(start)
 		logRequest(o.logger, r, rec.route, o.clients, status, rec.size, elapsed)
 		if o.observe != nil && !probe {
-			o.observe(r.Method, rec.route, status, elapsed)
+			o.observe(client, r.Method, rec.route, status, elapsed)
 		}
+		span.End(rec.pattern, status)
 	})
 }
 

@@ -45,9 +45,11 @@ func bind(routes []Route) []Route {
 	for _, rt := range routes {
 		// The label writes parameters as :name (/v1/items/:id), as routes have always been labelled.
 		label, next := colonPattern(rt.Pattern), rt.Handler
+		pattern := rt.Pattern
 		rt.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if rec, ok := r.Context().Value(recorderKey{}).(*recorder); ok {
 				rec.route = label
+				rec.pattern = pattern
 			}
 			next.ServeHTTP(w, r)
 		})

@@ -1,0 +1,127 @@
+package tracing
+
+import (
+	"net"
+	"net/http"
+	"strconv"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// serverScope is the instrumentation scope of the HTTP server's spans.
+const serverScope = "github.com/acme/orders-api/internal/server"
+
+// requestIDKey is the span attribute of the request's ID, named as on the log lines.
+const requestIDKey = attribute.Key("request_id")
+
+// Server starts the span of every request the HTTP server handles.
+type Server struct {
+	tracer trace.Tracer
+}
+
+// NewServer returns a Server tracing through the global TracerProvider as it is when
+// NewServer is called (the server is built after Setup, and tests set a provider of
+// their own before building one).
+func NewServer() Server {
+	return Server{tracer: otel.Tracer(serverScope)}
+}
+
+// Request is the span of one request.
+type Request struct {
+	span   trace.Span
+	method string
+}
+
+// Start starts r's server span, a child of the trace context in r's headers (W3C
+// traceparent, through the global propagator) when there is one, and returns r with
+// the span in its context. The span is named by the method until End names its route.
+// Attributes are set only on a span that records (one the sampler kept), so that the
+// requests not sampled cost little more than the span itself.
+func (s Server) Start(r *http.Request) (*http.Request, Request) {
+	ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	method, known := requestMethod(r.Method)
+	name := method
+	if !known {
+		name = "HTTP" // the specification's name when the method is not a known one
+	}
+	ctx, span := s.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer))
+	q := Request{span: span, method: name}
+	if !span.IsRecording() {
+		return r.WithContext(ctx), q
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	attrs := make([]attribute.KeyValue, 0, 8)
+	attrs = append(attrs, semconv.HTTPRequestMethodKey.String(method), semconv.URLScheme(scheme))
+	if !known {
+		attrs = append(attrs, semconv.HTTPRequestMethodOriginal(r.Method))
+	}
+	if host, port, err := net.SplitHostPort(r.Host); err == nil {
+		n, _ := strconv.Atoi(port)
+		attrs = append(attrs, semconv.ServerAddress(host), semconv.ServerPort(n))
+	} else if r.Host != "" {
+		attrs = append(attrs, semconv.ServerAddress(r.Host))
+	}
+	if ua := r.UserAgent(); ua != "" {
+		attrs = append(attrs, semconv.UserAgentOriginal(ua))
+	}
+	span.SetAttributes(attrs...)
+	return r.WithContext(ctx), q
+}
+
+// Recording reports whether the span records (the sampler kept it): only then are
+// the attributes worth working out.
+func (q Request) Recording() bool {
+	return q.span != nil && q.span.IsRecording()
+}
+
+// Identify records who sent the request: client is its address as the server sees it
+// (behind trusted proxies, the forwarded one; "" when unknown), requestID its ID, as
+// on the log lines.
+func (q Request) Identify(client, requestID string) {
+	if client != "" {
+		q.span.SetAttributes(semconv.ClientAddress(client))
+	}
+	q.span.SetAttributes(requestIDKey.String(requestID))
+}
+
+// End names the span by pattern, the route that served the request in ServeMux syntax
+// ("/v1/items/{id}"; "" when no route matched), records status and ends the span. A
+// 5xx status marks it failed; a 4xx is the client's error, not the server's.
+func (q Request) End(pattern string, status int) {
+	if q.span == nil {
+		return // the zero Request: no span was started (the probes)
+	}
+	if !q.span.IsRecording() {
+		q.span.End()
+		return
+	}
+	if pattern != "" {
+		q.span.SetName(q.method + " " + pattern)
+		q.span.SetAttributes(semconv.HTTPRoute(pattern))
+	}
+	q.span.SetAttributes(semconv.HTTPResponseStatusCode(status))
+	if status >= http.StatusInternalServerError {
+		q.span.SetStatus(codes.Error, http.StatusText(status))
+	}
+	q.span.End()
+}
+
+// requestMethod returns the method as spans know it: one of the standard methods, or
+// _OTHER (known false; the method as sent goes in http.request.method_original), so
+// that clients cannot choose span names.
+func requestMethod(method string) (string, bool) {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return method, true
+	}
+	return semconv.HTTPRequestMethodOther.Value.AsString(), false
+}
