@@ -109,17 +109,25 @@ func TestEdgesProxiesAndRequestLogs(t *testing.T) {
 		if id == "" {
 			t.Fatal("no X-Request-ID on the response")
 		}
+		// The access line is written after the response has gone out, and the process's
+		// output reaches the test through a pipe: wait for the lines rather than race them.
 		var access bool
 		var others []string
-		for line := range strings.Lines(s.logs.String()) {
-			var rec map[string]any
-			if json.Unmarshal([]byte(line), &rec) != nil || rec["request_id"] != id {
-				continue
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			access, others = false, nil
+			for line := range strings.Lines(s.logs.String()) {
+				var rec map[string]any
+				if json.Unmarshal([]byte(line), &rec) != nil || rec["request_id"] != id {
+					continue
+				}
+				if rec["msg"] == "request" {
+					access = true
+				} else {
+					others = append(others, fmt.Sprint(rec["msg"]))
+				}
 			}
-			if rec["msg"] == "request" {
-				access = true
-			} else {
-				others = append(others, fmt.Sprint(rec["msg"]))
+			if access && len(others) > 0 || time.Now().After(deadline) {
+				break
 			}
 		}
 		if !access {

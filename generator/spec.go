@@ -173,13 +173,24 @@ func (s Spec) WithDefaults(c *Catalog) Spec {
 // that has no answer is none (the manifest was written before the group existed, and the
 // service has none of it), in the catalog's group order.
 func (s Spec) recorded(c *Catalog) Spec {
+	s, _ = s.WithoutOptional(c)
+	s.order = c.GroupNames()
+	return s
+}
+
+// WithoutOptional returns s with every unset optional group set to none, and the flags of the
+// groups it set. A run without a terminal that names the service and every required choice
+// takes none for the optional groups it leaves out: a script written for an earlier svcgen
+// keeps generating what it did when a release adds an optional group, as its manifest does.
+func (s Spec) WithoutOptional(c *Catalog) (Spec, []string) {
+	var set []string
 	for _, g := range c.Groups() {
 		if g.Optional && s.Get(g.Name) == "" {
 			s = s.With(g.Name, None)
+			set = append(set, "--"+g.Name)
 		}
 	}
-	s.order = c.GroupNames()
-	return s
+	return s, set
 }
 
 // Missing names the answers that are still unset, as the flags that would set them.

@@ -40,7 +40,9 @@ func newNewCmd(streams *IOStreams, catalog *generator.Catalog) *cobra.Command {
 
 Choices come from flags, then an answer file (--answers), then prompts when run in a terminal,
 then defaults. With --yes every choice not given takes its default and nothing is asked; without
-a terminal, svcgen never waits for input and names the flags that are missing.`,
+a terminal, svcgen never waits for input: it names the flags that are missing, unless only
+optional choices are, which are then none (so a script written for an earlier release keeps
+generating what it did when a release adds an optional component).`,
 		Example: `  svcgen new orders-api --module github.com/acme/orders-api --framework echo -y
   svcgen new --answers other-service/.svcgen.yaml -o ./copy`,
 		Args: cobra.MaximumNArgs(1),
@@ -95,9 +97,13 @@ func runNew(cmd *cobra.Command, o *newOptions) error {
 	}
 	if missing := spec.Missing(catalog); len(missing) > 0 && !o.yes {
 		if !o.streams.Interactive || o.streams.Asker == nil {
-			return fmt.Errorf("no terminal to ask on, and these are not given: %s; pass them as flags, use --answers FILE, or add --yes to take the defaults", strings.Join(missing, ", "))
-		}
-		if spec, err = o.askNew(cmd.Context(), o.streams.Asker, catalog, spec); err != nil {
+			if without, set := spec.WithoutOptional(catalog); len(without.Missing(catalog)) == 0 {
+				fmt.Fprintf(o.streams.ErrOut, "not given, so none: %s\n", strings.Join(set, ", "))
+				spec = without
+			} else {
+				return fmt.Errorf("no terminal to ask on, and these are not given: %s; pass them as flags, use --answers FILE, or add --yes to take the defaults", strings.Join(missing, ", "))
+			}
+		} else if spec, err = o.askNew(cmd.Context(), o.streams.Asker, catalog, spec); err != nil {
 			return promptAborted(err)
 		}
 	}

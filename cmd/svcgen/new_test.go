@@ -204,3 +204,24 @@ func TestNewKeepsTheServiceWhenTidyFails(t *testing.T) {
 		t.Errorf("the rendered service was not kept: %v", err)
 	}
 }
+
+// A script that names the service and every required choice, written before an optional
+// group existed, keeps working without a terminal: the groups it leaves out are none.
+func TestNewWithoutTerminalTakesNoneForOptionalGroups(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "svc")
+	code, _, stderr := runCLI(t, "new", "svc", "--framework", "gin", "--database", "none", "--no-tidy", "-o", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "not given, so none: ") || !strings.Contains(stderr, "--tracing") || strings.Contains(stderr, "--database") {
+		t.Errorf("stderr %q does not name exactly the optional groups taken as none", stderr)
+	}
+	manifest, err := os.ReadFile(filepath.Join(dir, ".svcgen.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(manifest), "tracing: none") || !strings.Contains(string(manifest), "cache: none") {
+		t.Errorf("manifest does not record the optional groups as none:\n%s", manifest)
+	}
+}
