@@ -30,6 +30,8 @@ var Versions = map[string]string{
 	"golang.org/x/net":                    "v0.62.0",
 	"golang.org/x/crypto":                 "v0.59.0",
 	"github.com/getkin/kin-openapi":       "v0.153.0",
+	// NATS JetStream client (its jetstream package).
+	"github.com/nats-io/nats.go": "v1.55.0",
 	// OpenTelemetry: API, SDK and the OTLP trace exporters move together.
 	"go.opentelemetry.io/otel":                                        "v1.47.0",
 	"go.opentelemetry.io/otel/trace":                                  "v1.47.0",
@@ -100,6 +102,7 @@ type ImageVersions struct {
 	Go         string // the CI image that vets and tests: Tools.Go
 	Postgres   string
 	Redis      string
+	NATS       string // the alpine variant: its shell runs the health check
 	Docker     string // the docker CLI that builds the image in GitLab CI
 	DockerDind string // the Docker engine it talks to
 }
@@ -114,6 +117,7 @@ var Images = ImageVersions{
 	Go:         "golang:" + Tools.Go,
 	Postgres:   "postgres:17.11",
 	Redis:      "redis:7.4.11",
+	NATS:       "nats:2.15.3-alpine",
 	Docker:     "docker:29.7.2",
 	DockerDind: "docker:29.7.2-dind",
 }
