@@ -30,8 +30,10 @@ var Versions = map[string]string{
 	"golang.org/x/net":                    "v0.62.0",
 	"golang.org/x/crypto":                 "v0.59.0",
 	"github.com/getkin/kin-openapi":       "v0.153.0",
-	// NATS JetStream client (its jetstream package).
-	"github.com/nats-io/nats.go": "v1.55.0",
+	// NATS JetStream client (its jetstream package), and its compression module raised above
+	// GO-2026-6865 (not imported directly).
+	"github.com/nats-io/nats.go":    "v1.55.0",
+	"github.com/klauspost/compress": "v1.20.4",
 	// OpenTelemetry: API, SDK and the OTLP trace exporters move together.
 	"go.opentelemetry.io/otel":                                        "v1.47.0",
 	"go.opentelemetry.io/otel/trace":                                  "v1.47.0",
