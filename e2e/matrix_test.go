@@ -10,20 +10,21 @@ import (
 	"github.com/svcgen/svcgen/generator"
 )
 
-// stackFactors are the stack choices the matrix varies: 4×2×2×2×2×2×3 = 384 combinations.
+// stackFactors are the stack choices the matrix varies: 4×2×2×3×2×2×3 = 576 combinations.
 var stackFactors = []Factor{
 	{"framework", []string{"gin", "echo", "stdlib", "chi"}},
 	{"database", []string{"postgres", "none"}},
 	{"cache", []string{"redis", "none"}},
-	{"broker", []string{"kafka", "none"}},
+	{"broker", []string{"kafka", "nats", "none"}},
 	{"metrics", []string{"prometheus", "none"}},
 	{"tracing", []string{"otel", "none"}},
 	{"ci", []string{"github", "gitlab", "none"}},
 }
 
 // TestMatrix generates a pairwise-covering set of stack combinations and, in each, builds, vets
-// and runs `go test -race` with the integration servers named by DATABASE_URL and REDIS_URL.
-// SVCGEN_MATRIX=all runs all 384 combinations (scripts/matrix.sh does that).
+// and runs `go test -race` with the integration servers named by DATABASE_URL, REDIS_URL and
+// NATS_URL.
+// SVCGEN_MATRIX=all runs all 576 combinations (scripts/matrix.sh does that).
 func TestMatrix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("matrix: skipped with -short")
@@ -52,7 +53,7 @@ func TestMatrix(t *testing.T) {
 func integrationEnv(t *testing.T) []string {
 	t.Helper()
 	var env []string
-	for _, k := range []string{"DATABASE_URL", "REDIS_URL"} {
+	for _, k := range []string{"DATABASE_URL", "REDIS_URL", "NATS_URL"} {
 		v := os.Getenv(k)
 		if v == "" && os.Getenv("CI") == "true" {
 			t.Fatalf("CI=true but %s is not set: start the servers with scripts/services.sh", k)
@@ -66,7 +67,7 @@ func integrationEnv(t *testing.T) []string {
 
 // availableFactors keeps the values the embedded templates offer and logs the others, so that a
 // branch where a group's components are still being written runs the rest of the matrix; once
-// they exist every value is used (and scripts/matrix.sh, which counts 384, notices any gap).
+// they exist every value is used (and scripts/matrix.sh, which counts 576, notices any gap).
 func availableFactors(t *testing.T, factors []Factor) []Factor {
 	t.Helper()
 	catalog, err := generator.LoadTemplates("")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds, vets and race-tests a generated service for every one of the 384 stack combinations
+# Builds, vets and race-tests a generated service for every one of the 576 stack combinations
 # (framework × database × cache × broker × metrics × tracing × ci), against real PostgreSQL and Redis.
 # Prints one line per combination and a closing "N passed, N failed" line.
 # Usage: scripts/matrix.sh            (starts the servers with scripts/services.sh when needed)
@@ -13,4 +13,4 @@ SVCGEN_MATRIX=all go test ./e2e -run '^TestMatrix$' -count=1 -v -timeout 0 2>&1 
 passed=$(grep -c '^    --- PASS' "$log")
 failed=$(grep -c '^    --- FAIL' "$log")
 echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -eq 384 ]
+[ "$failed" -eq 0 ] && [ "$passed" -eq 576 ]
