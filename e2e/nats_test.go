@@ -288,4 +288,3 @@ func natsRequest(natsURL, subject, payload string) ([]byte, error) {
 		}
 	}
 }
-
