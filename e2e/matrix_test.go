@@ -10,7 +10,7 @@ import (
 	"github.com/svcgen/svcgen/generator"
 )
 
-// stackFactors are the stack choices the matrix varies: 4×2×2×2×2×2×3 = 384 combinations.
+// stackFactors are the stack choices the matrix varies: 4×2×2×2×2×2×2×3 = 768 combinations.
 var stackFactors = []Factor{
 	{"framework", []string{"gin", "echo", "stdlib", "chi"}},
 	{"database", []string{"postgres", "none"}},
@@ -18,12 +18,13 @@ var stackFactors = []Factor{
 	{"broker", []string{"kafka", "none"}},
 	{"metrics", []string{"prometheus", "none"}},
 	{"tracing", []string{"otel", "none"}},
+	{"auth", []string{"jwt", "none"}},
 	{"ci", []string{"github", "gitlab", "none"}},
 }
 
 // TestMatrix generates a pairwise-covering set of stack combinations and, in each, builds, vets
 // and runs `go test -race` with the integration servers named by DATABASE_URL and REDIS_URL.
-// SVCGEN_MATRIX=all runs all 384 combinations (scripts/matrix.sh does that).
+// SVCGEN_MATRIX=all runs all 768 combinations (scripts/matrix.sh does that).
 func TestMatrix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("matrix: skipped with -short")
@@ -66,7 +67,7 @@ func integrationEnv(t *testing.T) []string {
 
 // availableFactors keeps the values the embedded templates offer and logs the others, so that a
 // branch where a group's components are still being written runs the rest of the matrix; once
-// they exist every value is used (and scripts/matrix.sh, which counts 384, notices any gap).
+// they exist every value is used (and scripts/matrix.sh, which counts 768, notices any gap).
 func availableFactors(t *testing.T, factors []Factor) []Factor {
 	t.Helper()
 	catalog, err := generator.LoadTemplates("")
