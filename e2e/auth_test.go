@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,23 +33,11 @@ import (
 // it starts, stays live, and answers a request with a valid token 503 with Retry-After within
 // its bounds.
 func TestAuthEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("auth end to end: skipped with -short")
-	}
-	integrationEnv(t) // fails under CI=true without the servers
-	if os.Getenv("DATABASE_URL") == "" {
-		t.Skip("auth end to end: DATABASE_URL is not set; start the servers with scripts/services.sh")
-	}
-	lint := redocly(t)
-	psql := requireTool(t, "psql", "apt-get install -y postgresql-client")
-
 	const name = "auth-svc"
-	dir := filepath.Join(t.TempDir(), name)
-	svcgen(t, "new", name, "--module", "example.com/"+name, "--framework", "gin",
-		"--database", "postgres", "--cache", "none", "--broker", "none", "--metrics", "prometheus",
-		"--auth", "jwt", "--ci", "none", "--deploy", "none", "-o", dir)
-	lintOpenAPI(t, lint, dir)
-	dbURL := createDatabase(t, psql, os.Getenv("DATABASE_URL"))
+	l := generateLive(t, "auth end to end", name, "--framework", "gin", "--database", "postgres", "--cache", "none",
+		"--broker", "none", "--metrics", "prometheus", "--auth", "jwt")
+	dir, dbURL := l.Dir, l.DatabaseURL
+	lintOpenAPI(t, redocly(t), dir)
 	inService(t, dir, nil, "go", "build", "./...")
 	inService(t, dir, nil, "go", "vet", "./...")
 	testNothingSkipped(t, dir, []string{"DATABASE_URL=" + dbURL})
