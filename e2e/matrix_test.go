@@ -14,7 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// stackFactors are the stack choices the matrix varies: 4×2×2×2×2×2×3 = 384 combinations.
+// stackFactors are the stack choices the matrix varies: 4×2×2×2×2×2×2×3 = 768 combinations.
 var stackFactors = []Factor{
 	{"framework", []string{"gin", "echo", "stdlib", "chi"}},
 	{"database", []string{"postgres", "none"}},
@@ -22,6 +22,7 @@ var stackFactors = []Factor{
 	{"broker", []string{"kafka", "none"}},
 	{"metrics", []string{"prometheus", "none"}},
 	{"tracing", []string{"otel", "none"}},
+	{"auth", []string{"jwt", "none"}},
 	{"ci", []string{"github", "gitlab", "none"}},
 }
 

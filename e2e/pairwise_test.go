@@ -36,8 +36,8 @@ func TestPairwiseCoversEveryPair(t *testing.T) {
 			t.Errorf("%d pairwise rows exceed the %d of the full product", len(rows), len(all))
 		}
 	}
-	if n := len(All(stackFactors)); n != 384 {
-		t.Errorf("full stack matrix has %d combinations, want 384", n)
+	if n := len(All(stackFactors)); n != 768 {
+		t.Errorf("full stack matrix has %d combinations, want 768", n)
 	}
 	// No set can have fewer rows than frameworks × CI systems (4×3 = 12).
 	if n := len(Pairwise(stackFactors)); n > 13 {

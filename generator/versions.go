@@ -30,6 +30,10 @@ var Versions = map[string]string{
 	"golang.org/x/net":                    "v0.62.0",
 	"golang.org/x/crypto":                 "v0.59.0",
 	"github.com/getkin/kin-openapi":       "v0.153.0",
+	// OpenID Connect discovery and token verification, and the JOSE library under it (raised
+	// above go-oidc's minimum to the release with every known advisory fixed).
+	"github.com/coreos/go-oidc/v3":  "v3.21.0",
+	"github.com/go-jose/go-jose/v4": "v4.1.9",
 	// OpenTelemetry: API, SDK and the OTLP trace exporters move together.
 	"go.opentelemetry.io/otel":                                        "v1.47.0",
 	"go.opentelemetry.io/otel/trace":                                  "v1.47.0",
