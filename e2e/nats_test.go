@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -83,7 +82,7 @@ func TestNATSService(t *testing.T) {
 	}
 
 	// The outbox drains, the three events are in the stream in order, and the consumer handled them.
-	waitMetric(t, s, "outbox_pending_events 0")
+	waitMetric(t, s, "outbox_pending_events", "0", func(v float64) bool { return v == 0 })
 	var types []string
 	for seq := 1; seq <= 3; seq++ {
 		m := streamMessage(t, natsURL, stream, seq)
@@ -106,11 +105,11 @@ func TestNATSService(t *testing.T) {
 	if n := streamMessages(t, natsURL, stream); n != 3 {
 		t.Errorf("the stream holds %d messages, want 3", n)
 	}
-	waitMetric(t, s, "nats_consumer_events_handled_total 3")
+	waitMetric(t, s, "nats_consumer_events_handled_total", "3", func(v float64) bool { return v == 3 })
 	s.stop(t)
 
 	// The server hangs: writes are answered at once, their events wait, and shutdown is in time.
-	hung := hungServer(t)
+	hung := hungBroker(t)
 	hungEnv := append(svcEnv[:len(svcEnv):len(svcEnv)], "NATS_URL=nats://"+hung, "NATS_PUBLISH_TIMEOUT=500ms")
 	h := startBinary(t, s.Bin, hungEnv)
 	waitStorage(t, h)
@@ -128,53 +127,6 @@ func TestNATSService(t *testing.T) {
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("shutdown with NATS hung took %s, want well under 10s", took)
 	}
-}
-
-// waitMetric polls the admin /metrics until it has the line want.
-func waitMetric(t *testing.T, s *runningService, want string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		r := call(s.AdminURL, "GET", "/metrics", "", nil)
-		if strings.Contains(r.body, "\n"+want+"\n") {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/metrics has no line %q after 20s\nlogs:\n%s", want, tail(s.logs.String(), 20))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// hungServer accepts connections and never answers; it returns its address.
-func hungServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	return ln.Addr().String()
 }
 
 // storedMessage is a message read back from a JetStream stream.
