@@ -10,11 +10,11 @@ import (
 	"github.com/svcgen/svcgen/generator"
 )
 
-// stackFactors are the stack choices the matrix varies: 4×2×2×2×2×2×3 = 384 combinations.
+// stackFactors are the stack choices the matrix varies: 4×2×3×2×2×2×3 = 576 combinations.
 var stackFactors = []Factor{
 	{"framework", []string{"gin", "echo", "stdlib", "chi"}},
 	{"database", []string{"postgres", "none"}},
-	{"cache", []string{"redis", "none"}},
+	{"cache", []string{"redis", "memcached", "none"}},
 	{"broker", []string{"kafka", "none"}},
 	{"metrics", []string{"prometheus", "none"}},
 	{"tracing", []string{"otel", "none"}},
@@ -23,7 +23,7 @@ var stackFactors = []Factor{
 
 // TestMatrix generates a pairwise-covering set of stack combinations and, in each, builds, vets
 // and runs `go test -race` with the integration servers named by DATABASE_URL and REDIS_URL.
-// SVCGEN_MATRIX=all runs all 384 combinations (scripts/matrix.sh does that).
+// SVCGEN_MATRIX=all runs all 576 combinations (scripts/matrix.sh does that).
 func TestMatrix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("matrix: skipped with -short")
@@ -52,7 +52,7 @@ func TestMatrix(t *testing.T) {
 func integrationEnv(t *testing.T) []string {
 	t.Helper()
 	var env []string
-	for _, k := range []string{"DATABASE_URL", "REDIS_URL"} {
+	for _, k := range []string{"DATABASE_URL", "REDIS_URL", "MEMCACHED_SERVERS"} {
 		v := os.Getenv(k)
 		if v == "" && os.Getenv("CI") == "true" {
 			t.Fatalf("CI=true but %s is not set: start the servers with scripts/services.sh", k)

@@ -1,0 +1,204 @@
+package e2e
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMemcachedService is issue M's row for --cache memcached: a service with Memcached in front
+// of item reads (echo+postgres+memcached+kafka+prometheus, and gin with Memcached alone) builds,
+// vets and passes `go test -race` with CI=true against the real Memcached and PostgreSQL with
+// nothing skipped; run, it serves CRUD, a second GET of an item is a cache hit (its entry is in
+// Memcached, and with Prometheus cache_requests_total counts the hit), a write deletes the entry
+// so the next read sees it, and with Kafka the outbox drains (outbox_pending_events 0).
+func TestMemcachedService(t *testing.T) {
+	if testing.Short() {
+		t.Skip("memcached: skipped with -short")
+	}
+	integrationEnv(t) // fails under CI=true without the servers
+	servers := os.Getenv("MEMCACHED_SERVERS")
+	if servers == "" || os.Getenv("DATABASE_URL") == "" {
+		t.Skip("memcached: DATABASE_URL and MEMCACHED_SERVERS are not both set; start the servers with scripts/services.sh")
+	}
+	for _, row := range []struct{ framework, database, broker, metrics string }{
+		{"echo", "postgres", "kafka", "prometheus"},
+		{"gin", "none", "none", "none"},
+	} {
+		name := strings.Join([]string{row.framework, row.database, "memcached", row.broker, row.metrics}, "-")
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "mc-svc")
+			svcgen(t, "new", "mc-svc", "--module", "example.com/mc-svc", "--framework", row.framework,
+				"--database", row.database, "--cache", "memcached", "--broker", row.broker, "--metrics", row.metrics,
+				"--ci", "github", "--deploy", "kubernetes", "-o", dir)
+			inService(t, dir, nil, "go", "build", "./...")
+			inService(t, dir, nil, "go", "vet", "./...")
+
+			env := []string{"MEMCACHED_SERVERS=" + servers}
+			if row.database == "postgres" {
+				psql := requireTool(t, "psql", "apt-get install -y postgresql-client")
+				env = append(env, "DATABASE_URL="+createDatabase(t, psql, os.Getenv("DATABASE_URL")))
+			}
+			// With CI=true a generated integration test that skips fails the run; and none may skip.
+			testNothingSkipped(t, dir, append([]string{"CI=true"}, env...))
+
+			prefix := "e2e-" + strings.ToLower(rand.Text()) + ":"
+			svcEnv := append([]string{"MEMCACHED_KEY_PREFIX=" + prefix, "RATE_LIMIT_RPS=0", "LOG_LEVEL=warn"}, env...)
+			if row.broker == "kafka" {
+				b := startBroker(t, buildDrill(t))
+				b.serve(t)
+				svcEnv = append(svcEnv, "KAFKA_BROKERS="+b.addr, "KAFKA_TOPIC=mc-"+strings.ToLower(rand.Text())+".items")
+			}
+			s := startService(t, dir, "mc-svc", svcEnv)
+			waitReady(t, s)
+			if code, _, body := s.do(t, "GET", "/readyz", ""); code != 200 || !strings.Contains(body, `"memcached"`) {
+				t.Errorf("/readyz = %d %s, want 200 naming memcached", code, body)
+			}
+			metrics := func() string {
+				t.Helper()
+				code, _, body := s.doAt(t, s.AdminURL, "GET", "/metrics", "")
+				if code != 200 {
+					t.Fatalf("/metrics = %d", code)
+				}
+				return body
+			}
+			cacheReads := func(result string) int {
+				t.Helper()
+				if row.metrics != "prometheus" {
+					return -1
+				}
+				return metricValue(t, metrics(), `cache_requests_total{result="`+result+`"}`)
+			}
+
+			code, _, body := s.do(t, "POST", "/v1/items", `{"name":"cached pen","price":250}`)
+			if code != 201 {
+				t.Fatalf("create = %d %s", code, body)
+			}
+			var item struct{ ID string }
+			if err := json.Unmarshal([]byte(body), &item); err != nil || item.ID == "" {
+				t.Fatalf("create body %s: %v", body, err)
+			}
+			key := prefix + "items:" + item.ID
+			hits, misses := cacheReads("hit"), cacheReads("miss")
+			for i := range 2 {
+				if code, _, body := s.do(t, "GET", "/v1/items/"+item.ID, ""); code != 200 || !strings.Contains(body, "cached pen") {
+					t.Fatalf("get %d = %d %s", i+1, code, body)
+				}
+			}
+			// The first read filled the cache; the second was served from it.
+			if got := memcachedGet(t, servers, key); !strings.Contains(got, "cached pen") {
+				t.Fatalf("Memcached holds %q under %s, want the item (the read was not cached)", got, key)
+			}
+			if row.metrics == "prometheus" {
+				if h, m := cacheReads("hit")-hits, cacheReads("miss")-misses; h != 1 || m != 1 {
+					t.Errorf("two GETs counted %d hits and %d misses in cache_requests_total, want 1 and 1", h, m)
+				}
+				out := metrics()
+				for _, want := range []string{
+					`circuit_breaker_state{dependency="memcached"} 0`,
+					`cache_requests_total{result="error"} 0`,
+				} {
+					if !strings.Contains(out, want) {
+						t.Errorf("/metrics lacks %s", want)
+					}
+				}
+			}
+
+			// A write deletes the entry: the next read is a miss that sees the new state.
+			if code, _, body := s.do(t, "PUT", "/v1/items/"+item.ID, `{"name":"renamed pen","price":300}`); code != 200 {
+				t.Fatalf("update = %d %s", code, body)
+			}
+			if got := memcachedGet(t, servers, key); got != "" {
+				t.Errorf("Memcached still holds %q under %s after the update, want it deleted", got, key)
+			}
+			misses = cacheReads("miss")
+			if code, _, body := s.do(t, "GET", "/v1/items/"+item.ID, ""); code != 200 || !strings.Contains(body, "renamed pen") {
+				t.Fatalf("get after update = %d %s, want the new name", code, body)
+			}
+			if row.metrics == "prometheus" && cacheReads("miss")-misses != 1 {
+				t.Error("the read after the update was not a cache miss")
+			}
+			if code, _, body := s.do(t, "GET", "/v1/items", ""); code != 200 || !strings.Contains(body, "renamed pen") {
+				t.Errorf("list = %d %s", code, body)
+			}
+			if code, _, body := s.do(t, "DELETE", "/v1/items/"+item.ID, ""); code != 204 {
+				t.Fatalf("delete = %d %s", code, body)
+			}
+			if code, _, body := s.do(t, "GET", "/v1/items/"+item.ID, ""); code != 404 {
+				t.Errorf("get after delete = %d %s, want 404", code, body)
+			}
+
+			if row.broker == "kafka" && row.metrics == "prometheus" {
+				deadline := time.Now().Add(30 * time.Second)
+				for metricValue(t, metrics(), "outbox_pending_events") != 0 {
+					if time.Now().After(deadline) {
+						t.Fatalf("outbox_pending_events not 0 after 30s\nlogs:\n%s", tail(s.logs.String(), 20))
+					}
+					time.Sleep(200 * time.Millisecond)
+				}
+			}
+		})
+	}
+}
+
+// metricValue is the value of the series (name and labels as the exposition writes them) in a
+// /metrics body, failing the test when it is absent.
+func metricValue(t *testing.T, body, series string) int {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` ([0-9.e+]+)$`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("/metrics lacks %s", series)
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(v)
+}
+
+// memcachedGet reads key from the first server of servers ("" when absent). It speaks just
+// enough of Memcached's text protocol for the checks here, so the harness needs no client module.
+func memcachedGet(t *testing.T, servers, key string) string {
+	t.Helper()
+	addr := strings.TrimSpace(strings.Split(servers, ",")[0])
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("memcached %s: %v", addr, err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := fmt.Fprintf(conn, "get %s\r\n", key); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(conn)
+	line, err := r.ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	if line == "END\r\n" {
+		return ""
+	}
+	f := strings.Fields(line) // VALUE <key> <flags> <bytes>
+	if len(f) != 4 || f[0] != "VALUE" {
+		t.Fatalf("memcached get %s: %q", key, line)
+	}
+	n, err := strconv.Atoi(f[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, n+2)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		t.Fatal(err)
+	}
+	return string(buf[:n])
+}
