@@ -14,6 +14,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/svcgen/svcgen/generator"
 )
 
 // TestMemcachedService is issue M's row for --cache memcached: a service with Memcached in front
@@ -201,4 +205,89 @@ func memcachedGet(t *testing.T, servers, key string) string {
 		t.Fatal(err)
 	}
 	return string(buf[:n])
+}
+
+// TestMemcachedDeliveryFiles checks Memcached's wiring in the files that run a service with it,
+// with the real validators: a pinned compose service with a health check the app waits for, the
+// CI test job's service container (GitHub and GitLab) with MEMCACHED_SERVERS pointing at it, and
+// MEMCACHED_SERVERS in the Kubernetes ConfigMap (it carries no secret).
+func TestMemcachedDeliveryFiles(t *testing.T) {
+	for _, ci := range []string{"github", "gitlab"} {
+		t.Run(ci, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "mc-deliver")
+			svcgen(t, "new", "mc-deliver", "--module", "example.com/mc-deliver", "--framework", "echo",
+				"--database", "postgres", "--cache", "memcached", "--broker", "kafka", "--metrics", "prometheus",
+				"--ci", ci, "--deploy", "kubernetes", "-o", dir, "--no-tidy")
+
+			if err := composeConfigErr(t, dir, "docker-compose.yml"); err != nil {
+				t.Error(err)
+			}
+			var compose struct {
+				Services map[string]struct {
+					Image       string            `yaml:"image"`
+					Environment map[string]string `yaml:"environment"`
+					DependsOn   map[string]struct {
+						Condition string `yaml:"condition"`
+					} `yaml:"depends_on"`
+					Healthcheck struct {
+						Test []string `yaml:"test"`
+					} `yaml:"healthcheck"`
+				} `yaml:"services"`
+			}
+			if err := yaml.Unmarshal(readFile(t, dir, "docker-compose.yml"), &compose); err != nil {
+				t.Fatal(err)
+			}
+			mc, app := compose.Services["memcached"], compose.Services["mc-deliver"]
+			if mc.Image != generator.Images.Memcached || len(mc.Healthcheck.Test) == 0 {
+				t.Errorf("compose memcached = %+v, want image %s with a healthcheck", mc, generator.Images.Memcached)
+			}
+			if app.Environment["MEMCACHED_SERVERS"] != "memcached:11211" || app.DependsOn["memcached"].Condition != "service_healthy" {
+				t.Errorf("compose service: MEMCACHED_SERVERS %q, depends_on %+v; want memcached:11211, waiting for it healthy",
+					app.Environment["MEMCACHED_SERVERS"], app.DependsOn)
+			}
+
+			switch ci {
+			case "github":
+				file := filepath.Join(dir, ".github", "workflows", "ci.yml")
+				if err := actionlintErr(t, file); err != nil {
+					t.Error(err)
+				}
+				var wf struct {
+					Jobs map[string]struct {
+						Env      map[string]string `yaml:"env"`
+						Services map[string]struct {
+							Image   string `yaml:"image"`
+							Options string `yaml:"options"`
+						} `yaml:"services"`
+					} `yaml:"jobs"`
+				}
+				if err := yaml.Unmarshal(readFile(t, dir, ".github/workflows/ci.yml"), &wf); err != nil {
+					t.Fatal(err)
+				}
+				test := wf.Jobs["test"]
+				if svc := test.Services["memcached"]; svc.Image != generator.Images.Memcached || !strings.Contains(svc.Options, "--health-cmd") {
+					t.Errorf("test job: memcached service %+v, want image %s with a health check", svc, generator.Images.Memcached)
+				}
+				if got := test.Env["MEMCACHED_SERVERS"]; got != "localhost:11211" {
+					t.Errorf("test job: MEMCACHED_SERVERS = %q, want localhost:11211", got)
+				}
+			case "gitlab":
+				data := readFile(t, dir, ".gitlab-ci.yml")
+				if err := gitlabSchemaErr(gitlabSchema(t), data); err != nil {
+					t.Errorf(".gitlab-ci.yml does not match GitLab's CI schema: %v", err)
+				}
+				if !strings.Contains(string(data), "alias: memcached") || !strings.Contains(string(data), "MEMCACHED_SERVERS: memcached:11211") {
+					t.Errorf(".gitlab-ci.yml lacks the memcached service or MEMCACHED_SERVERS:\n%s", data)
+				}
+			}
+
+			out, err := kustomizeBuild(t, filepath.Join(dir, "deploy", "k8s"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !regexp.MustCompile(`(?m)^  MEMCACHED_SERVERS: memcached:11211$`).Match(out) {
+				t.Errorf("the ConfigMap kustomize builds lacks MEMCACHED_SERVERS:\n%s", out)
+			}
+		})
+	}
 }
