@@ -142,6 +142,37 @@ func TestMemcachedService(t *testing.T) {
 				t.Errorf("get after delete = %d %s, want 404", code, body)
 			}
 
+			if row.database == "none" {
+				// A Memcached that hangs (accepts connections, never answers): the service
+				// still serves every request at once, and /readyz reports the cache failing.
+				s.stop(t)
+				hung := hungListener(t)
+				s := startService(t, dir, "mc-svc", append(svcEnv, "MEMCACHED_SERVERS="+hung, "MEMCACHED_TIMEOUT=100ms"))
+				for i := range 5 {
+					start := time.Now()
+					code, _, body := s.do(t, "POST", "/v1/items", fmt.Sprintf(`{"name":"hung %d","price":1}`, i))
+					var it struct{ ID string }
+					_ = json.Unmarshal([]byte(body), &it)
+					if code != 201 {
+						t.Fatalf("create with Memcached hung = %d %s", code, body)
+					}
+					if code, _, body := s.do(t, "GET", "/v1/items/"+it.ID, ""); code != 200 {
+						t.Fatalf("get with Memcached hung = %d %s", code, body)
+					}
+					if took := time.Since(start); took > 2*time.Second {
+						t.Errorf("create and get %d with Memcached hung took %s, want the cache's bounded timeout", i+1, took)
+					}
+				}
+				code, _, body := s.do(t, "GET", "/readyz", "")
+				var rep struct {
+					Checks map[string][]struct{ Status string } `json:"checks"`
+				}
+				if err := json.Unmarshal([]byte(body), &rep); err != nil || code != 200 ||
+					len(rep.Checks["memcached"]) == 0 || rep.Checks["memcached"][0].Status != "fail" {
+					t.Errorf("/readyz with Memcached hung = %d %s, want 200 reporting memcached failing", code, body)
+				}
+			}
+
 			if row.broker == "kafka" && row.metrics == "prometheus" {
 				deadline := time.Now().Add(30 * time.Second)
 				for metricValue(t, metrics(), "outbox_pending_events") != 0 {
@@ -153,6 +184,27 @@ func TestMemcachedService(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hungListener is a Memcached that hangs: it accepts connections and never answers. It
+// returns its address.
+func hungListener(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { _ = conn.Close() })
+		}
+	}()
+	return ln.Addr().String()
 }
 
 // metricValue is the value of the series (name and labels as the exposition writes them) in a
