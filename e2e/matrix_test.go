@@ -14,11 +14,11 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// stackFactors are the stack choices the matrix varies: 4×2×2×3×2×2×2×3 = 1152 combinations.
+// stackFactors are the stack choices the matrix varies: 4×2×3×3×2×2×2×3 = 1728 combinations.
 var stackFactors = []Factor{
 	{"framework", []string{"gin", "echo", "stdlib", "chi"}},
 	{"database", []string{"postgres", "none"}},
-	{"cache", []string{"redis", "none"}},
+	{"cache", []string{"redis", "memcached", "none"}},
 	{"broker", []string{"kafka", "rabbitmq", "none"}},
 	{"metrics", []string{"prometheus", "none"}},
 	{"tracing", []string{"otel", "none"}},
@@ -93,7 +93,7 @@ func buildInputs(t *testing.T, dir string) string {
 func integrationEnv(t *testing.T) []string {
 	t.Helper()
 	var env []string
-	for _, k := range []string{"DATABASE_URL", "REDIS_URL", "AMQP_URL"} {
+	for _, k := range []string{"DATABASE_URL", "REDIS_URL", "AMQP_URL", "MEMCACHED_SERVERS"} {
 		v := os.Getenv(k)
 		if v == "" && os.Getenv("CI") == "true" {
 			t.Fatalf("CI=true but %s is not set: start the servers with scripts/services.sh", k)
