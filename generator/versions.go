@@ -20,6 +20,7 @@ var Versions = map[string]string{
 	"github.com/go-chi/chi/v5":            "v5.5.0",
 	"golang.org/x/time":                   "v0.16.0",
 	"github.com/jackc/pgx/v5":             "v5.12.0",
+	"github.com/go-sql-driver/mysql":      "v1.10.1",
 	"github.com/redis/go-redis/v9":        "v9.23.0",
 	"github.com/twmb/franz-go":            "v1.22.3",
 	"github.com/twmb/franz-go/pkg/kfake":  "v0.0.0-20260918054303-01f206a7e32c",
@@ -99,6 +100,7 @@ var Actions = ActionPins{
 type ImageVersions struct {
 	Go         string // the CI image that vets and tests: Tools.Go
 	Postgres   string
+	MySQL      string // the MySQL server of compose and CI (the SQL also targets MariaDB 10.6+)
 	Redis      string
 	Docker     string // the docker CLI that builds the image in GitLab CI
 	DockerDind string // the Docker engine it talks to
@@ -113,6 +115,7 @@ type ImageVersions struct {
 var Images = ImageVersions{
 	Go:         "golang:" + Tools.Go,
 	Postgres:   "postgres:17.11",
+	MySQL:      "mysql:8.4.7",
 	Redis:      "redis:7.4.11",
 	Docker:     "docker:29.7.2",
 	DockerDind: "docker:29.7.2-dind",
