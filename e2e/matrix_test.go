@@ -10,10 +10,10 @@ import (
 	"github.com/svcgen/svcgen/generator"
 )
 
-// stackFactors are the stack choices the matrix varies: 4×2×2×2×2×2×3 = 384 combinations.
+// stackFactors are the stack choices the matrix varies: 4×3×2×2×2×2×3 = 576 combinations.
 var stackFactors = []Factor{
 	{"framework", []string{"gin", "echo", "stdlib", "chi"}},
-	{"database", []string{"postgres", "none"}},
+	{"database", []string{"postgres", "mysql", "none"}},
 	{"cache", []string{"redis", "none"}},
 	{"broker", []string{"kafka", "none"}},
 	{"metrics", []string{"prometheus", "none"}},
@@ -23,7 +23,7 @@ var stackFactors = []Factor{
 
 // TestMatrix generates a pairwise-covering set of stack combinations and, in each, builds, vets
 // and runs `go test -race` with the integration servers named by DATABASE_URL and REDIS_URL.
-// SVCGEN_MATRIX=all runs all 384 combinations (scripts/matrix.sh does that).
+// SVCGEN_MATRIX=all runs all 576 combinations (scripts/matrix.sh does that).
 func TestMatrix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("matrix: skipped with -short")
@@ -33,7 +33,7 @@ func TestMatrix(t *testing.T) {
 	if os.Getenv("SVCGEN_MATRIX") == "all" {
 		rows = All(factors)
 	}
-	env := integrationEnv(t)
+	integrationEnv(t) // fails at once under CI=true without the servers
 	for _, row := range rows {
 		t.Run(strings.Join(row, "-"), func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "matrix-svc")
@@ -42,23 +42,31 @@ func TestMatrix(t *testing.T) {
 				args = append(args, "--"+f.Group, row[i])
 			}
 			svcgen(t, args...)
-			checkService(t, dir, env)
+			checkService(t, dir, integrationEnv(t, row...))
 		})
 	}
 }
 
-// integrationEnv passes the integration servers to generated tests. With CI=true they must be
-// set: the generated tests then fail instead of skipping, and so must this harness.
-func integrationEnv(t *testing.T) []string {
+// integrationEnv passes the integration servers to generated tests of a stack: stack holds its
+// choices (a matrix row; none: PostgreSQL's). Each variable the service reads is taken from the
+// test's environment variable for the stack's server: a mysql stack gets DATABASE_URL=$MYSQL_URL.
+// With CI=true they must be set: a CI run that silently skips the integration tests would prove
+// nothing.
+func integrationEnv(t *testing.T, stack ...string) []string {
 	t.Helper()
+	// [the service's variable, the test's variable naming the server]
+	servers := [][2]string{{"DATABASE_URL", "DATABASE_URL"}, {"REDIS_URL", "REDIS_URL"}}
+	if slices.Contains(stack, "mysql") {
+		servers[0][1] = "MYSQL_URL"
+	}
 	var env []string
-	for _, k := range []string{"DATABASE_URL", "REDIS_URL"} {
-		v := os.Getenv(k)
+	for _, s := range servers {
+		v := os.Getenv(s[1])
 		if v == "" && os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but %s is not set: start the servers with scripts/services.sh", k)
+			t.Fatalf("CI=true but %s is not set: start the servers with scripts/services.sh", s[1])
 		}
 		if v != "" {
-			env = append(env, k+"="+v)
+			env = append(env, s[0]+"="+v)
 		}
 	}
 	return env
@@ -66,7 +74,7 @@ func integrationEnv(t *testing.T) []string {
 
 // availableFactors keeps the values the embedded templates offer and logs the others, so that a
 // branch where a group's components are still being written runs the rest of the matrix; once
-// they exist every value is used (and scripts/matrix.sh, which counts 384, notices any gap).
+// they exist every value is used (and scripts/matrix.sh, which counts 576, notices any gap).
 func availableFactors(t *testing.T, factors []Factor) []Factor {
 	t.Helper()
 	catalog, err := generator.LoadTemplates("")
