@@ -115,7 +115,7 @@ type ImageVersions struct {
 var Images = ImageVersions{
 	Go:         "golang:" + Tools.Go,
 	Postgres:   "postgres:17.11",
-	MySQL:      "mysql:8.4.7",
+	MySQL:      "mysql:8.4.11",
 	Redis:      "redis:7.4.11",
 	Docker:     "docker:29.7.2",
 	DockerDind: "docker:29.7.2-dind",
