@@ -26,7 +26,7 @@ var stackFactors = []Factor{
 }
 
 // TestMatrix generates a pairwise-covering set of stack combinations and, in each, builds, vets
-// and runs `go test -race` with the integration servers named by DATABASE_URL and REDIS_URL.
+// and runs `go test -race` with the integration servers of its stack (integrationEnv).
 // SVCGEN_MATRIX=all runs all combinations (scripts/matrix.sh does that); there a combination
 // whose build inputs are byte for byte those of one already checked (they differ only in the CI
 // files, say) passes by that check, since go build, vet and test would see the same tree.
@@ -42,7 +42,7 @@ func TestMatrix(t *testing.T) {
 			t.Fatalf("the templates offer %d of the %d combinations: a value of stackFactors has no component", len(rows), want)
 		}
 	}
-	integrationEnv(t) // fails at once under CI=true without the servers
+	integrationEnv(t)              // fails at once under CI=true without the servers
 	checked := map[string]string{} // build-input digest → the row checked with it
 	for _, row := range rows {
 		t.Run(strings.Join(row, "-"), func(t *testing.T) {
