@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +31,8 @@ func generateLive(t *testing.T, what, name string, flags ...string) liveService 
 	if testing.Short() {
 		t.Skip(what + ": skipped with -short")
 	}
-	if env := integrationEnv(t); len(env) < 2 { // fails under CI=true without the servers
+	integrationEnv(t) // fails under CI=true without the servers
+	if os.Getenv("DATABASE_URL") == "" || os.Getenv("REDIS_URL") == "" {
 		t.Skip(what + ": DATABASE_URL and REDIS_URL are not both set; start the servers with scripts/services.sh")
 	}
 	psql := requireTool(t, "psql", "apt-get install -y postgresql-client")
@@ -59,4 +62,27 @@ func (l liveService) env(settings ...string) []string {
 func stager(t *testing.T) func(what string) {
 	began := time.Now()
 	return func(what string) { t.Logf("%6s %s", time.Since(began).Round(time.Second), what) }
+}
+
+// seriesRE matches one series (name and labels as the exposition writes them) of a Prometheus
+// text scrape and captures its value.
+func seriesRE(series string) *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`)
+}
+
+// hasSeries tells whether a scrape has the series.
+func hasSeries(body, series string) bool { return seriesRE(series).MatchString(body) }
+
+// seriesValue is the value of the series in a scrape; the test fails when it is missing.
+func seriesValue(t *testing.T, body, series string) float64 {
+	t.Helper()
+	m := seriesRE(series).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("/metrics lacks %s", series)
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		t.Fatalf("%s = %q: %v", series, m[1], err)
+	}
+	return v
 }

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -156,15 +155,10 @@ func waitChecks(t *testing.T, s *runningService, deps ...string) {
 func metricValue(t *testing.T, s *runningService, name string) float64 {
 	t.Helper()
 	_, _, body := s.doAt(t, s.AdminURL, "GET", "/metrics", "")
-	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindStringSubmatch(body)
-	if m == nil {
+	if !hasSeries(body, name) {
 		return -1
 	}
-	v, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		t.Fatalf("%s = %q: %v", name, m[1], err)
-	}
-	return v
+	return seriesValue(t, body, name)
 }
 
 // waitMetric polls an unlabelled metric until ok holds for its value (the relay updates the
