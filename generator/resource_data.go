@@ -114,14 +114,17 @@ func resourceData(base Data, rs []Resource) []ResourceData {
 		out = append(out, d)
 	}
 	var live []ResourceData
-	for _, d := range out {
-		if !d.Removed {
-			live = append(live, d)
+	for i := range out {
+		out[i].Data = base
+		if !out[i].Removed {
+			live = append(live, out[i])
 		}
 	}
 	for i := range out {
-		out[i].Data = base
 		out[i].Data.Resources = live
+	}
+	for i := range live {
+		live[i].Data.Resources = live
 	}
 	return out
 }
