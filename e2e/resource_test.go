@@ -117,8 +117,19 @@ fields:
 			t.Errorf("POST %s with a bad enum = %d %s %s, want 400 problem+json with field errors", path, code, ctype, resp)
 		}
 	}
-	if code, _, body := s.do(t, "POST", "/v1/customers", `{"email":"dup@example.com"}`); code != 201 {
-		t.Fatalf("POST customer = %d %s", code, body)
+	dup := call(s.URL, "POST", "/v1/customers", `{"email":"dup@example.com"}`, map[string]string{"Idempotency-Key": "e2e-1"})
+	if dup.status != 201 {
+		t.Fatalf("POST customer = %d %s", dup.status, dup.body)
+	}
+	if again := call(s.URL, "POST", "/v1/customers", `{"email":"dup@example.com"}`, map[string]string{"Idempotency-Key": "e2e-1"}); again.status != 201 || again.id != dup.id || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("retry with the Idempotency-Key = %d %s, want the first answer replayed", again.status, again.body)
+	}
+	// Reads go through the cache: the first fills it.
+	if code, _, body := s.do(t, "GET", "/v1/customers/"+dup.id, ""); code != 200 {
+		t.Fatalf("GET customer = %d %s", code, body)
+	}
+	if got := redisDo(t, redisURL, "EXISTS", prefix+"customers:"+dup.id); got != ":1" {
+		t.Errorf("EXISTS %scustomers:%s = %s, want :1 (the read was not cached)", prefix, dup.id, got)
 	}
 	if code, _, body := s.do(t, "POST", "/v1/customers", `{"email":"dup@example.com"}`); code != 409 {
 		t.Errorf("POST customer with a taken email = %d %s, want 409", code, body)
