@@ -170,8 +170,8 @@ fields:
 			added = append(added, name)
 		}
 	}
-	if len(added) != 2 || !strings.Contains(after["0007_alter_orders.up.sql"], "ALTER TABLE orders ADD COLUMN note text") {
-		t.Errorf("set resource added migrations %v, want 0007_alter_orders.up.sql and .down.sql adding note", added)
+	if len(added) != 2 || !strings.Contains(after["0103_alter_orders.up.sql"], "ALTER TABLE orders ADD COLUMN note text") {
+		t.Errorf("set resource added migrations %v, want 0103_alter_orders.up.sql and .down.sql adding note", added)
 	}
 	merged := string(readFile(t, dir, "internal/server/orders.go"))
 	if !strings.Contains(merged, edit) || !strings.Contains(merged, `json:"note"`) || strings.Contains(merged, "<<<<<<<") {
@@ -189,7 +189,7 @@ fields:
 			t.Errorf("remove resource customer left %s (%v)\n%s", p, err, out)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "internal/postgres/migrations/0006_create_customers.up.sql")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "internal/postgres/migrations/0102_create_customers.up.sql")); err != nil {
 		t.Errorf("remove resource customer took back an applied migration: %v", err)
 	}
 	if strings.Contains(string(readFile(t, dir, "api/openapi.yaml")), "/v1/customers") {

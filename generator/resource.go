@@ -531,19 +531,29 @@ func fieldsEqual(a, b []Field) bool {
 }
 
 // migrationFileRE matches a migration file of any database: <dir>/migrations/NNNN_*.sql.
-var migrationFileRE = regexp.MustCompile(`/migrations/(\d{4,})_[^/]*\.sql$`)
+var migrationFileRE = regexp.MustCompile(`/migrations/(\d{4,})_[^/]*\.sql(\.tmpl)?$`)
 
-// nextMigration is the number after the highest migration the spec renders.
+// resourceMigrationBase is the number after which resources' migrations are numbered: the
+// components' own migrations (items, idempotency keys, the outbox, ...) keep 1 to 100, so a
+// component added later, or a later svcgen's next migration, never takes a resource's number.
+const resourceMigrationBase = 100
+
+// nextMigration is the number after every migration any component's templates have (rendered
+// for this stack or not: a component added later brings its migrations with their numbers),
+// every recorded one and resourceMigrationBase.
 func nextMigration(c *Catalog, s Spec) (int, error) {
-	files, err := Render(s, c)
-	if err != nil {
-		return 0, err
-	}
-	high := 0
-	for _, f := range files {
-		if m := migrationFileRE.FindStringSubmatch("/" + f.Path); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			high = max(high, n)
+	high := resourceMigrationBase
+	for _, name := range c.Names() {
+		comp, _ := c.Component(name)
+		paths, _, err := comp.files()
+		if err != nil {
+			return 0, err
+		}
+		for _, p := range paths {
+			if m := migrationFileRE.FindStringSubmatch("/" + p); m != nil {
+				n, _ := strconv.Atoi(m[1])
+				high = max(high, n)
+			}
 		}
 	}
 	for _, r := range s.Resources {
@@ -554,8 +564,9 @@ func nextMigration(c *Catalog, s Spec) (int, error) {
 	return high + 1, nil
 }
 
-// validateResources checks the spec's resources as a whole (answer files, manifests).
-func validateResources(c *Catalog, s Spec) []error {
+// validateResources checks the spec's resources as a whole (answer files, manifests). An answer
+// file may leave the migrations out (given): `new` numbers them.
+func validateResources(c *Catalog, s Spec, given bool) []error {
 	if len(s.Resources) == 0 {
 		return nil
 	}
@@ -574,7 +585,7 @@ func validateResources(c *Catalog, s Spec) []error {
 		} else if err := ValidateResource(r, s.Resources[:i]); err != nil {
 			errs = append(errs, err)
 		}
-		if len(r.Migrations) == 0 {
+		if len(r.Migrations) == 0 && !given {
 			errs = append(errs, fmt.Errorf("resource %s: no migrations recorded (svcgen add resource records them)", r.Name))
 		}
 		for _, m := range r.Migrations {
@@ -588,4 +599,27 @@ func validateResources(c *Catalog, s Spec) []error {
 		return []error{errors.Join(errs...)}
 	}
 	return nil
+}
+
+// assignMigrations gives every resource that has no recorded migration (one written by hand in
+// an answer file for `new`) its first, numbered after everything the service renders.
+func assignMigrations(c *Catalog, s Spec) (Spec, error) {
+	for i, r := range s.Resources {
+		if len(r.Migrations) > 0 || r.Removed {
+			continue
+		}
+		if err := checkResourceStack(c, s); err != nil {
+			return s, err
+		}
+		if err := ValidateResource(r, s.Resources[:i]); err != nil {
+			return s, err
+		}
+		next, err := nextMigration(c, s)
+		if err != nil {
+			return s, err
+		}
+		s.Resources = slices.Clone(s.Resources)
+		s.Resources[i].Migrations = []Migration{{Version: next, Fields: slices.Clone(r.Fields)}}
+	}
+	return s, nil
 }

@@ -151,11 +151,11 @@ func TestResourceMigrationsAreNeverRewritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := renderMap(t, c, s)
-	up := "internal/postgres/migrations/0005_create_orders.up.sql"
+	up := "internal/postgres/migrations/0101_create_orders.up.sql"
 	if !strings.Contains(first[up], "CREATE TABLE orders") || !strings.Contains(first[up], "CHECK (status IN ('new', 'paid', 'shipped'))") {
 		t.Fatalf("%s =\n%s", up, first[up])
 	}
-	for _, p := range []string{"internal/orders/orders.go", "internal/server/orders.go", "internal/postgres/orders.go", "internal/postgres/orders_test.go", "internal/postgres/migrations/0005_create_orders.down.sql"} {
+	for _, p := range []string{"internal/orders/orders.go", "internal/server/orders.go", "internal/postgres/orders.go", "internal/postgres/orders_test.go", "internal/postgres/migrations/0101_create_orders.down.sql"} {
 		if first[p] == "" {
 			t.Errorf("no %s", p)
 		}
@@ -172,11 +172,11 @@ func TestResourceMigrationsAreNeverRewritten(t *testing.T) {
 	if second[up] != first[up] {
 		t.Errorf("set resource rewrote %s", up)
 	}
-	alter := "internal/postgres/migrations/0006_alter_orders.up.sql"
+	alter := "internal/postgres/migrations/0102_alter_orders.up.sql"
 	if !strings.Contains(second[alter], "ALTER TABLE orders ADD COLUMN note text NOT NULL DEFAULT ''") {
 		t.Errorf("%s =\n%s", alter, second[alter])
 	}
-	if !strings.Contains(second["internal/postgres/migrations/0006_alter_orders.down.sql"], "ALTER TABLE orders DROP COLUMN note") {
+	if !strings.Contains(second["internal/postgres/migrations/0102_alter_orders.down.sql"], "ALTER TABLE orders DROP COLUMN note") {
 		t.Error("the down migration does not drop the added column")
 	}
 	if _, notes, _ := SetResource(c, s, "order", mustFields(t, "customer:string:required", "total:int64:min=0", "status:enum(new|paid|shipped)", "note:text")); len(notes) != 1 {
@@ -199,8 +199,8 @@ func TestResourceMigrationsAreNeverRewritten(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := renderMap(t, c, s)["internal/postgres/migrations/0007_create_customers.up.sql"]; !strings.Contains(got, "CREATE UNIQUE INDEX customers_email_key ON customers (email)") {
-		t.Errorf("0007_create_customers.up.sql =\n%s", got)
+	if got := renderMap(t, c, s)["internal/postgres/migrations/0103_create_customers.up.sql"]; !strings.Contains(got, "CREATE UNIQUE INDEX customers_email_key ON customers (email)") {
+		t.Errorf("0103_create_customers.up.sql =\n%s", got)
 	}
 
 	// The spec round-trips through the manifest's YAML.

@@ -276,7 +276,7 @@ func (s Spec) problems(c *Catalog, givenOnly bool) []error {
 			}
 		}
 	}
-	errs = append(errs, validateResources(c, s)...)
+	errs = append(errs, validateResources(c, s, givenOnly)...)
 	for _, g := range s.keys() {
 		if _, ok := c.groups[g]; !ok {
 			errs = append(errs, fmt.Errorf("unknown key %q: allowed keys are %s", g, strings.Join(answerKeys(c), ", ")))
