@@ -49,14 +49,7 @@ server_cpu=0 wrk_cpu=1
 go build -o "$work/svcgen" ./cmd/svcgen
 prefix="bench-$(date +%s)-$$:"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { # url, want-code
-  for _ in $(seq 150); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)" = "$2" ] && return 0
-    sleep 0.2
-  done
-  log "timed out waiting for $1 to answer $2"; return 1
-}
+. scripts/lib.sh # free_port, wait_http
 
 declare -A url_health url_item
 for fw in $frameworks; do
