@@ -749,43 +749,8 @@ func checkKubernetes(t *testing.T, dir string, s *stack) {
 		}
 	}
 
-	// What `kubectl apply -k` applies: the kustomize build, every object decoded strictly
-	// into its Kubernetes API type.
-	built, err := kustomizeBuild(t, k8sDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := decodeKube("kustomize build", built)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		dep *appsv1.Deployment
-		svc *corev1.Service
-		hpa *autoscalingv2.HorizontalPodAutoscaler
-		pdb *policyv1.PodDisruptionBudget
-		cm  *corev1.ConfigMap
-		np  *networkingv1.NetworkPolicy
-		job *batchv1.Job
-	)
-	for _, o := range objs {
-		switch o := o.obj.(type) {
-		case *appsv1.Deployment:
-			dep = o
-		case *corev1.Service:
-			svc = o
-		case *autoscalingv2.HorizontalPodAutoscaler:
-			hpa = o
-		case *policyv1.PodDisruptionBudget:
-			pdb = o
-		case *corev1.ConfigMap:
-			cm = o
-		case *networkingv1.NetworkPolicy:
-			np = o
-		case *batchv1.Job:
-			job = o
-		}
-	}
+	k := buildKube(t, k8sDir)
+	dep, svc, hpa, pdb, cm, np, job := k.dep, k.svc, k.hpa, k.pdb, k.cm, k.np, k.job
 	if dep == nil || svc == nil || hpa == nil || pdb == nil || cm == nil || np == nil {
 		t.Fatalf("the build lacks a kind: Deployment %v, Service %v, HPA %v, PDB %v, ConfigMap %v, NetworkPolicy %v", dep != nil, svc != nil, hpa != nil, pdb != nil, cm != nil, np != nil)
 	}
@@ -1097,4 +1062,49 @@ func sorted(s []string) []string {
 	out := slices.Clone(s)
 	sort.Strings(out)
 	return out
+}
+
+// kubeObjects is what `kubectl apply -k` applies: the kustomize build of a deploy/k8s folder,
+// each object decoded strictly into its Kubernetes API type, by kind (nil where the build has
+// none).
+type kubeObjects struct {
+	dep *appsv1.Deployment
+	svc *corev1.Service
+	hpa *autoscalingv2.HorizontalPodAutoscaler
+	pdb *policyv1.PodDisruptionBudget
+	cm  *corev1.ConfigMap
+	np  *networkingv1.NetworkPolicy
+	job *batchv1.Job
+}
+
+func buildKube(t *testing.T, k8sDir string) kubeObjects {
+	t.Helper()
+	built, err := kustomizeBuild(t, k8sDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := decodeKube("kustomize build", built)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k kubeObjects
+	for _, o := range objs {
+		switch o := o.obj.(type) {
+		case *appsv1.Deployment:
+			k.dep = o
+		case *corev1.Service:
+			k.svc = o
+		case *autoscalingv2.HorizontalPodAutoscaler:
+			k.hpa = o
+		case *policyv1.PodDisruptionBudget:
+			k.pdb = o
+		case *corev1.ConfigMap:
+			k.cm = o
+		case *networkingv1.NetworkPolicy:
+			k.np = o
+		case *batchv1.Job:
+			k.job = o
+		}
+	}
+	return k
 }

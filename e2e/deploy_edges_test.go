@@ -7,10 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
@@ -53,32 +49,8 @@ func TestDeployAndCIEdges(t *testing.T) {
 // the ConfigMap's DB_MAX_CONNS, plus the migration Job's pool; it must stay within
 // connectionBudget, and the README must state the budget.
 func checkConnectionBudget(t *testing.T, dir string) {
-	built, err := kustomizeBuild(t, filepath.Join(dir, "deploy", "k8s"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := decodeKube("kustomize build", built)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		dep *appsv1.Deployment
-		hpa *autoscalingv2.HorizontalPodAutoscaler
-		cm  *corev1.ConfigMap
-		job *batchv1.Job
-	)
-	for _, o := range objs {
-		switch o := o.obj.(type) {
-		case *appsv1.Deployment:
-			dep = o
-		case *autoscalingv2.HorizontalPodAutoscaler:
-			hpa = o
-		case *corev1.ConfigMap:
-			cm = o
-		case *batchv1.Job:
-			job = o
-		}
-	}
+	k := buildKube(t, filepath.Join(dir, "deploy", "k8s"))
+	dep, hpa, cm, job := k.dep, k.hpa, k.cm, k.job
 	if dep == nil || hpa == nil || cm == nil || job == nil {
 		t.Fatal("the build lacks the Deployment, the HPA, the ConfigMap or the migration Job")
 	}

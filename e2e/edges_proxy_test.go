@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,25 +20,14 @@ import (
 //   - a line the cache logs inside a POST /v1/items (Redis refusing connections, LOG_LEVEL=debug)
 //     carries the request_id of the response's X-Request-ID.
 func TestEdgesProxiesAndRequestLogs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("proxies and request logs: skipped with -short")
-	}
-	env := integrationEnv(t) // fails under CI=true without the servers
-	if len(env) < 2 {
-		t.Skip("proxies and request logs: DATABASE_URL and REDIS_URL are not both set; start the servers with scripts/services.sh")
-	}
-	psql := requireTool(t, "psql", "apt-get install -y postgresql-client")
-	dir := filepath.Join(t.TempDir(), "edge-svc")
-	svcgen(t, "new", "edge-svc", "--module", "example.com/edge-svc", "--framework", "echo",
-		"--database", "postgres", "--cache", "redis", "--broker", "none", "--metrics", "prometheus",
-		"--ci", "none", "--deploy", "none", "-o", dir)
-	dbURL := createDatabase(t, psql, os.Getenv("DATABASE_URL"))
-	base := []string{"DATABASE_URL=" + dbURL, "REDIS_KEY_PREFIX=e2e-edge-" + strconv.Itoa(os.Getpid()) + ":",
-		"RATE_LIMIT_RPS=5", "RATE_LIMIT_BURST=5", "LOG_LEVEL=warn"}
-	redisURL := "REDIS_URL=" + os.Getenv("REDIS_URL")
+	l := generateLive(t, "proxies and request logs", "edge-svc", "--framework", "echo", "--database", "postgres",
+		"--cache", "redis", "--broker", "none", "--metrics", "prometheus")
+	// Later settings win (os/exec keeps the last of duplicate keys): the refused-Redis case
+	// below overrides REDIS_URL.
+	base := l.env("RATE_LIMIT_RPS=5", "RATE_LIMIT_BURST=5", "LOG_LEVEL=warn")
 
 	t.Run("trusted proxy", func(t *testing.T) {
-		s := startService(t, dir, "edge-svc", append(base, redisURL, "TRUSTED_PROXIES=127.0.0.1/32"))
+		s := startService(t, l.Dir, l.Name, append(base, "TRUSTED_PROXIES=127.0.0.1/32"))
 		waitStorage(t, s)
 		from := func(xff string) result {
 			return call(s.URL, "GET", "/v1/items", "", map[string]string{"X-Forwarded-For": xff})
@@ -69,7 +56,7 @@ func TestEdgesProxiesAndRequestLogs(t *testing.T) {
 	})
 
 	t.Run("no trusted proxy", func(t *testing.T) {
-		s := startService(t, dir, "edge-svc", append(base, redisURL))
+		s := startService(t, l.Dir, l.Name, base)
 		waitStorage(t, s)
 		limited := false
 		for i := range 20 {
@@ -87,13 +74,13 @@ func TestEdgesProxiesAndRequestLogs(t *testing.T) {
 	t.Run("request logs", func(t *testing.T) {
 		// Redis refuses connections: the cache logs, within the request, that it could not
 		// invalidate the new item's key.
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		refused := l.Addr().String()
-		l.Close()
-		s := startService(t, dir, "edge-svc", append(base, "REDIS_URL=redis://"+refused+"/0", "LOG_LEVEL=debug", "RATE_LIMIT_RPS=0"))
+		refused := ln.Addr().String()
+		ln.Close()
+		s := startService(t, l.Dir, l.Name, append(base, "REDIS_URL=redis://"+refused+"/0", "LOG_LEVEL=debug", "RATE_LIMIT_RPS=0"))
 		r := call(s.URL, "POST", "/v1/items", `{"name":"logged","price":3}`, nil)
 		for range 100 { // the schema may still be migrating: 503 until it is
 			if r.status != 503 {

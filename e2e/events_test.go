@@ -33,41 +33,18 @@ import (
 // client); the service gets a database of its own on DATABASE_URL's server and a Redis key prefix
 // of its own.
 func TestServiceKeepsItsDataPromises(t *testing.T) {
-	if testing.Short() {
-		t.Skip("data promises: skipped with -short")
-	}
-	env := integrationEnv(t) // fails under CI=true without the servers
-	if len(env) < 2 {
-		t.Skip("data promises: DATABASE_URL and REDIS_URL are not both set; start the servers with scripts/services.sh")
-	}
-	psql := requireTool(t, "psql", "apt-get install -y postgresql-client")
-	began := time.Now()
-	stage := func(what string) { t.Logf("%6s %s", time.Since(began).Round(time.Second), what) }
-
-	dir := filepath.Join(t.TempDir(), "promise-svc")
-	svcgen(t, "new", "promise-svc", "--module", "example.com/promise-svc", "--framework", "gin",
-		"--database", "postgres", "--cache", "redis", "--broker", "kafka", "--metrics", "prometheus",
-		"--ci", "none", "--deploy", "none", "-o", dir)
+	l := generateLive(t, "data promises", "promise-svc", "--framework", "gin", "--database", "postgres",
+		"--cache", "redis", "--broker", "kafka", "--metrics", "prometheus")
+	stage := stager(t)
 	drill := buildDrill(t)
-
-	dbURL := createDatabase(t, psql, os.Getenv("DATABASE_URL"))
-	prefix := "e2e-" + strings.ToLower(rand.Text()) + ":"
-	redisURL := os.Getenv("REDIS_URL")
-	t.Cleanup(func() {
-		redisDo(t, redisURL, "EVAL", "for _,k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 0", "0", prefix+"*")
-	})
 	stage("generated; go test -race of the service")
 	// The service's generated tests, against the same servers: nothing may be skipped.
-	testNothingSkipped(t, dir, []string{"DATABASE_URL=" + dbURL, "REDIS_URL=" + redisURL})
+	testNothingSkipped(t, l.Dir, l.servers())
 
 	b := startBroker(t, drill)
 	topic := "promise-" + strings.ToLower(rand.Text()) + ".items"
-	svcEnv := []string{
-		"DATABASE_URL=" + dbURL, "REDIS_URL=" + redisURL, "REDIS_KEY_PREFIX=" + prefix,
-		"KAFKA_BROKERS=" + b.addr, "KAFKA_TOPIC=" + topic,
-		"RATE_LIMIT_RPS=0", "LOG_LEVEL=warn",
-	}
-	s := startService(t, dir, "promise-svc", svcEnv)
+	svcEnv := l.env("KAFKA_BROKERS="+b.addr, "KAFKA_TOPIC="+topic, "RATE_LIMIT_RPS=0", "LOG_LEVEL=warn")
+	s := startService(t, l.Dir, l.Name, svcEnv)
 	waitStorage(t, s)
 	var acked ackedIDs
 

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -23,27 +22,13 @@ import (
 // applies nothing, reports the pending migration on /readyz, and serves writes once
 // `migrate up` has run beside it.
 func TestMigrateCommand(t *testing.T) {
-	if testing.Short() {
-		t.Skip("migrate command: skipped with -short")
-	}
-	env := integrationEnv(t) // fails under CI=true without the servers
-	if len(env) < 2 {
-		t.Skip("migrate command: DATABASE_URL and REDIS_URL are not both set; start the servers with scripts/services.sh")
-	}
-	psql := requireTool(t, "psql", "apt-get install -y postgresql-client")
 	const name = "migrate-svc"
-	dir := filepath.Join(t.TempDir(), name)
-	svcgen(t, "new", name, "--module", "example.com/migrate-svc", "--framework", "echo",
-		"--database", "postgres", "--cache", "redis", "--broker", "none", "--metrics", "prometheus",
-		"--ci", "none", "--deploy", "none", "-o", dir)
+	l := generateLive(t, "migrate command", name, "--framework", "echo", "--database", "postgres",
+		"--cache", "redis", "--broker", "none", "--metrics", "prometheus")
 	bin := filepath.Join(t.TempDir(), name)
-	inService(t, dir, nil, "go", "build", "-o", bin, "./cmd/"+name)
-
-	dbURL := createDatabase(t, psql, os.Getenv("DATABASE_URL"))
-	svcEnv := []string{
-		"DATABASE_URL=" + dbURL, "REDIS_URL=" + os.Getenv("REDIS_URL"),
-		"REDIS_KEY_PREFIX=e2e-" + strings.ToLower(rand.Text()) + ":", "RATE_LIMIT_RPS=0", "LOG_LEVEL=warn",
-	}
+	inService(t, l.Dir, nil, "go", "build", "-o", bin, "./cmd/"+name)
+	dbURL := l.DatabaseURL
+	svcEnv := l.env("RATE_LIMIT_RPS=0", "LOG_LEVEL=warn")
 	migrate := func(wantCode int, args ...string) (stdout, stderr string) {
 		t.Helper()
 		cmd := exec.Command(bin, append([]string{"migrate"}, args...)...)
@@ -77,7 +62,7 @@ func TestMigrateCommand(t *testing.T) {
 	}
 	sql := func(stmt string) {
 		t.Helper()
-		if out, err := exec.Command(psql, dbURL, "-v", "ON_ERROR_STOP=1", "-qc", stmt).CombinedOutput(); err != nil {
+		if out, err := exec.Command(l.Psql, dbURL, "-v", "ON_ERROR_STOP=1", "-qc", stmt).CombinedOutput(); err != nil {
 			t.Fatalf("psql %q: %v: %s", stmt, err, out)
 		}
 	}
@@ -128,7 +113,7 @@ func TestMigrateCommand(t *testing.T) {
 	if !strings.Contains(errOut, "0002_item_version.up.sql") {
 		t.Errorf("status with a changed migration: stderr %q, want the file named", errOut)
 	}
-	file, err := os.ReadFile(filepath.Join(dir, "internal/postgres/migrations/0002_item_version.up.sql"))
+	file, err := os.ReadFile(filepath.Join(l.Dir, "internal/postgres/migrations/0002_item_version.up.sql"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +147,7 @@ func TestMigrateCommand(t *testing.T) {
 	// Serving with MIGRATE_ON_START=false, one migration behind: it applies nothing and says
 	// what is pending; `migrate up` beside it (the Job) makes it ready, and writes work.
 	migrate(0, "down")
-	s := startService(t, dir, name, append(svcEnv, "MIGRATE_ON_START=false"))
+	s := startService(t, l.Dir, name, append(svcEnv, "MIGRATE_ON_START=false"))
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		_, _, body := s.do(t, "GET", "/readyz", "")

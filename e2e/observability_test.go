@@ -15,7 +15,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
@@ -243,26 +242,13 @@ func TestObservabilityRulesAndDashboard(t *testing.T) {
 // the rules select is in the scrape or recorded by the rules (up is Prometheus' own), and that
 // the latency SLO's threshold is a bucket boundary of the request-duration histogram.
 func TestObservabilityNamesExportedMetrics(t *testing.T) {
-	if testing.Short() {
-		t.Skip("skipped with -short: builds and runs a service")
-	}
-	env := integrationEnv(t) // fails under CI=true without the servers
-	if len(env) < 2 {
-		skipOrFail(t, "DATABASE_URL and REDIS_URL are not both set; start the servers with scripts/services.sh")
-	}
-	psql := requireTool(t, "psql", "apt-get install -y postgresql-client")
 	const name = "obs-svc"
-	dir := filepath.Join(t.TempDir(), name)
-	svcgen(t, "new", name, "--module", "example.com/"+name, "--framework", "gin", "--database", "postgres",
-		"--cache", "redis", "--broker", "kafka", "--metrics", "prometheus", "--ci", "none", "--deploy", "none", "-o", dir)
-	rules, _, _, dash := observability(t, dir)
+	l := generateLive(t, "metrics the dashboard names", name, "--framework", "gin", "--database", "postgres",
+		"--cache", "redis", "--broker", "kafka", "--metrics", "prometheus")
+	rules, _, _, dash := observability(t, l.Dir)
 	used, recorded := usedMetrics(t, name, rules, dash)
 
-	s := startService(t, dir, name, []string{
-		"DATABASE_URL=" + createDatabase(t, psql, os.Getenv("DATABASE_URL")),
-		"REDIS_URL=" + os.Getenv("REDIS_URL"), "REDIS_KEY_PREFIX=e2e-obs-" + fmt.Sprint(time.Now().UnixNano()) + ":",
-		"KAFKA_BROKERS=127.0.0.1:1", "RATE_LIMIT_RPS=0", "LOG_LEVEL=warn",
-	})
+	s := startService(t, l.Dir, name, l.env("KAFKA_BROKERS=127.0.0.1:1", "RATE_LIMIT_RPS=0", "LOG_LEVEL=warn"))
 	waitStorage(t, s)
 	code, _, body := s.do(t, "POST", "/v1/items", `{"name":"Widget","price":1}`)
 	if code != 201 {

@@ -11,9 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -38,31 +36,13 @@ import (
 //   - with OTEL_EXPORTER_OTLP_PROTOCOL=grpc the spans reach an OTLP/gRPC receiver;
 //   - the generated tests pass against the same servers, none skipped.
 func TestTracingEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("tracing end to end: skipped with -short")
-	}
-	env := integrationEnv(t) // fails under CI=true without the servers
-	if len(env) < 2 {
-		t.Skip("tracing end to end: DATABASE_URL and REDIS_URL are not both set; start the servers with scripts/services.sh")
-	}
-	psql := requireTool(t, "psql", "apt-get install -y postgresql-client")
-	began := time.Now()
-	stage := func(what string) { t.Logf("%6s %s", time.Since(began).Round(time.Second), what) }
-
 	const name, serviceName = "trace-svc", "trace-svc-e2e"
-	dir := filepath.Join(t.TempDir(), name)
-	svcgen(t, "new", name, "--module", "example.com/"+name, "--framework", "gin",
-		"--database", "postgres", "--cache", "redis", "--broker", "kafka", "--metrics", "prometheus",
-		"--tracing", "otel", "--ci", "none", "--deploy", "none", "-o", dir)
+	l := generateLive(t, "tracing end to end", name, "--framework", "gin", "--database", "postgres",
+		"--cache", "redis", "--broker", "kafka", "--metrics", "prometheus", "--tracing", "otel")
+	stage := stager(t)
 	drill := buildDrill(t)
-	dbURL := createDatabase(t, psql, os.Getenv("DATABASE_URL"))
-	prefix := "e2e-" + strings.ToLower(rand.Text()) + ":"
-	redisURL := os.Getenv("REDIS_URL")
-	t.Cleanup(func() {
-		redisDo(t, redisURL, "EVAL", "for _,k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 0", "0", prefix+"*")
-	})
 	stage("generated; go test -race of the service")
-	testNothingSkipped(t, dir, []string{"DATABASE_URL=" + dbURL, "REDIS_URL=" + redisURL})
+	testNothingSkipped(t, l.Dir, l.servers())
 
 	recv := &otlptest.Receiver{}
 	collector := httptest.NewServer(recv)
@@ -71,14 +51,13 @@ func TestTracingEndToEnd(t *testing.T) {
 	b.serve(t)
 	topic := "trace-" + strings.ToLower(rand.Text()) + ".items"
 	adminPort := freePort(t)
-	svcEnv := []string{
-		"DATABASE_URL=" + dbURL, "REDIS_URL=" + redisURL, "REDIS_KEY_PREFIX=" + prefix,
-		"KAFKA_BROKERS=" + b.addr, "KAFKA_TOPIC=" + topic, "KAFKA_CONSUMER_ENABLED=true",
+	svcEnv := l.env(
+		"KAFKA_BROKERS="+b.addr, "KAFKA_TOPIC="+topic, "KAFKA_CONSUMER_ENABLED=true",
 		fmt.Sprintf("ADMIN_PORT=%d", adminPort), "RATE_LIMIT_RPS=0", "LOG_LEVEL=info",
-		"OTEL_EXPORTER_OTLP_ENDPOINT=" + collector.URL, "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
-		"OTEL_SERVICE_NAME=" + serviceName, "OTEL_TRACES_SAMPLER=parentbased_always_on",
-	}
-	s := startService(t, dir, name, append(svcEnv, "OTEL_BSP_SCHEDULE_DELAY=100"))
+		"OTEL_EXPORTER_OTLP_ENDPOINT="+collector.URL, "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
+		"OTEL_SERVICE_NAME="+serviceName, "OTEL_TRACES_SAMPLER=parentbased_always_on",
+	)
+	s := startService(t, l.Dir, name, append(svcEnv, "OTEL_BSP_SCHEDULE_DELAY=100"))
 	waitStorage(t, s)
 
 	stage("POST with a traceparent: server, PostgreSQL, publish and consume spans")

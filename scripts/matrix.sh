@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds, vets and race-tests a generated service for every one of the 384 stack combinations
-# (framework × database × cache × broker × metrics × tracing × ci), against real PostgreSQL and Redis.
-# Prints one line per combination and a closing "N passed, N failed" line.
+# Builds, vets and race-tests a generated service for every stack combination (the product of
+# e2e/matrix_test.go's stackFactors), against the real servers; a combination whose build inputs
+# equal one already checked (it differs only in CI files) passes by that check.
+# Prints one line per combination and a closing "N passed, N failed of N combinations" line.
 # Usage: scripts/matrix.sh            (starts the servers with scripts/services.sh when needed)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -12,5 +13,6 @@ log=$(mktemp)
 SVCGEN_MATRIX=all go test ./e2e -run '^TestMatrix$' -count=1 -v -timeout 0 2>&1 | tee "$log" | grep -E '^    --- (PASS|FAIL)'
 passed=$(grep -c '^    --- PASS' "$log")
 failed=$(grep -c '^    --- FAIL' "$log")
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -eq 384 ]
+total=$(grep -c '^=== RUN   TestMatrix/' "$log")
+echo "$passed passed, $failed failed of $total combinations"
+[ "$failed" -eq 0 ] && [ "$total" -gt 0 ] && [ "$passed" -eq "$total" ]

@@ -1,0 +1,62 @@
+package e2e
+
+import (
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// liveService is a generated service that runs against servers of its own: a fresh database on
+// DATABASE_URL's PostgreSQL server and a Redis key prefix, both removed at cleanup, so tests of
+// several services can share the servers at once.
+type liveService struct {
+	Dir, Name   string
+	DatabaseURL string // the service's own database
+	RedisURL    string
+	RedisPrefix string // REDIS_KEY_PREFIX: its keys are deleted at cleanup
+	Psql        string // the psql client's path, for SQL a test runs itself
+}
+
+// generateLive generates service name with the stack flags given (framework, database, cache,
+// ...; CI and deploy files are left out) into a temp dir, after the checks every test of a
+// running service makes: skipped with -short; without DATABASE_URL and REDIS_URL skipped, or
+// failed under CI=true. what names the test in the skip message.
+func generateLive(t *testing.T, what, name string, flags ...string) liveService {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(what + ": skipped with -short")
+	}
+	if env := integrationEnv(t); len(env) < 2 { // fails under CI=true without the servers
+		t.Skip(what + ": DATABASE_URL and REDIS_URL are not both set; start the servers with scripts/services.sh")
+	}
+	psql := requireTool(t, "psql", "apt-get install -y postgresql-client")
+	l := liveService{Dir: filepath.Join(t.TempDir(), name), Name: name, RedisURL: os.Getenv("REDIS_URL"), Psql: psql}
+	args := append([]string{"new", name, "--module", "example.com/" + name}, flags...)
+	svcgen(t, append(args, "--ci", "none", "--deploy", "none", "-o", l.Dir)...)
+	l.DatabaseURL = createDatabase(t, psql, os.Getenv("DATABASE_URL"))
+	l.RedisPrefix = "e2e-" + strings.ToLower(rand.Text()) + ":"
+	t.Cleanup(func() {
+		redisDo(t, l.RedisURL, "EVAL", "for _,k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 0", "0", l.RedisPrefix+"*")
+	})
+	return l
+}
+
+// servers is the environment that points the service at its database and Redis prefix.
+func (l liveService) servers() []string {
+	return []string{"DATABASE_URL=" + l.DatabaseURL, "REDIS_URL=" + l.RedisURL, "REDIS_KEY_PREFIX=" + l.RedisPrefix}
+}
+
+// env is servers() followed by the settings given.
+func (l liveService) env(settings ...string) []string {
+	return append(l.servers(), settings...)
+}
+
+// stager returns a logger of a long test's stages with the time since it began, so a slow
+// CI log shows where the time went.
+func stager(t *testing.T) func(what string) {
+	began := time.Now()
+	return func(what string) { t.Logf("%6s %s", time.Since(began).Round(time.Second), what) }
+}
