@@ -47,7 +47,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   for d in "${dbs[@]}"; do psql_run "DROP DATABASE IF EXISTS $d WITH (FORCE)" || true; done
-  redis-cli -u "$REDIS_URL" --scan --pattern "$prefix*" | xargs -r redis-cli -u "$REDIS_URL" del >/dev/null || true
+  [ -z "${REDIS_URL:-}" ] || redis-cli -u "$REDIS_URL" --scan --pattern "$prefix*" | xargs -r redis-cli -u "$REDIS_URL" del >/dev/null || true
   rm -rf "$work"
 }
 prefix="bench-tracing-$(date +%s)-$$:"
