@@ -68,12 +68,14 @@ func inService(t *testing.T, dir string, env []string, name string, args ...stri
 	}
 }
 
-// checkService tidies nothing (svcgen did), then builds, vets and race-tests a generated service.
+// checkService tidies nothing (svcgen did), then builds, vets and race-tests a generated
+// service, and holds its allocation budget (a test that exists only without -race).
 func checkService(t *testing.T, dir string, env []string) {
 	t.Helper()
 	inService(t, dir, env, "go", "build", "./...")
 	inService(t, dir, env, "go", "vet", "./...")
 	inService(t, dir, env, "go", "test", "-race", "-count=1", "./...")
+	inService(t, dir, env, "go", "test", "-count=1", "-run", "^TestAllocationBudget$", "./internal/server")
 }
 
 // freePort asks the kernel for a free loopback port.

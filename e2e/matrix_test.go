@@ -14,19 +14,20 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// stackFactors are the stack choices the matrix varies: 4×2×2×2×2×2×3 = 384 combinations.
+// stackFactors are the stack choices the matrix varies: 4×2×2×3×2×2×2×3 = 1152 combinations.
 var stackFactors = []Factor{
 	{"framework", []string{"gin", "echo", "stdlib", "chi"}},
 	{"database", []string{"postgres", "none"}},
 	{"cache", []string{"redis", "none"}},
-	{"broker", []string{"kafka", "none"}},
+	{"broker", []string{"kafka", "rabbitmq", "none"}},
 	{"metrics", []string{"prometheus", "none"}},
 	{"tracing", []string{"otel", "none"}},
+	{"auth", []string{"jwt", "none"}},
 	{"ci", []string{"github", "gitlab", "none"}},
 }
 
 // TestMatrix generates a pairwise-covering set of stack combinations and, in each, builds, vets
-// and runs `go test -race` with the integration servers named by DATABASE_URL and REDIS_URL.
+// and runs `go test -race` with the integration servers named by DATABASE_URL, REDIS_URL and AMQP_URL.
 // SVCGEN_MATRIX=all runs all combinations (scripts/matrix.sh does that); there a combination
 // whose build inputs are byte for byte those of one already checked (they differ only in the CI
 // files, say) passes by that check, since go build, vet and test would see the same tree.
@@ -92,7 +93,7 @@ func buildInputs(t *testing.T, dir string) string {
 func integrationEnv(t *testing.T) []string {
 	t.Helper()
 	var env []string
-	for _, k := range []string{"DATABASE_URL", "REDIS_URL"} {
+	for _, k := range []string{"DATABASE_URL", "REDIS_URL", "AMQP_URL"} {
 		v := os.Getenv(k)
 		if v == "" && os.Getenv("CI") == "true" {
 			t.Fatalf("CI=true but %s is not set: start the servers with scripts/services.sh", k)

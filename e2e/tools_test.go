@@ -57,7 +57,7 @@ func TestCIRunPinsTheTools(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"ACTIONLINT_VERSION=" + actionlintVersion + "\n", "GOLANGCI_LINT_VERSION=" + generator.Tools.GolangciLint + "\n", "KUSTOMIZE_VERSION=" + kustomizeVersion + "\n", "PROMTOOL_VERSION=" + promtoolVersion + "\n", "docker-compose", "shellcheck"} {
+	for _, want := range []string{"ACTIONLINT_VERSION=" + actionlintVersion + "\n", "GOLANGCI_LINT_VERSION=" + generator.Tools.GolangciLint + "\n", "KUSTOMIZE_VERSION=" + kustomizeVersion + "\n", "PROMTOOL_VERSION=" + promtoolVersion + "\n", "REDOCLY_VERSION=" + redoclyVersion + "\n", "docker-compose", "shellcheck"} {
 		if !strings.Contains(string(script), want) {
 			t.Errorf(".ci/run does not contain %q", want)
 		}

@@ -23,6 +23,7 @@ var Versions = map[string]string{
 	"github.com/redis/go-redis/v9":        "v9.23.0",
 	"github.com/twmb/franz-go":            "v1.22.3",
 	"github.com/twmb/franz-go/pkg/kfake":  "v0.0.0-20260918054303-01f206a7e32c",
+	"github.com/rabbitmq/amqp091-go":      "v1.16.0",
 	"github.com/prometheus/client_golang": "v1.25.0",
 	"github.com/sony/gobreaker/v2":        "v2.4.0",
 	"github.com/google/uuid":              "v1.6.0",
@@ -30,6 +31,10 @@ var Versions = map[string]string{
 	"golang.org/x/net":                    "v0.62.0",
 	"golang.org/x/crypto":                 "v0.59.0",
 	"github.com/getkin/kin-openapi":       "v0.153.0",
+	// OpenID Connect discovery and token verification, and the JOSE library under it (raised
+	// above go-oidc's minimum to the release with every known advisory fixed).
+	"github.com/coreos/go-oidc/v3":  "v3.21.0",
+	"github.com/go-jose/go-jose/v4": "v4.1.9",
 	// OpenTelemetry: API, SDK and the OTLP trace exporters move together.
 	"go.opentelemetry.io/otel":                                        "v1.47.0",
 	"go.opentelemetry.io/otel/trace":                                  "v1.47.0",
@@ -100,6 +105,7 @@ type ImageVersions struct {
 	Go         string // the CI image that vets and tests: Tools.Go
 	Postgres   string
 	Redis      string
+	RabbitMQ   string // with the management UI (port 15672) for local use
 	Docker     string // the docker CLI that builds the image in GitLab CI
 	DockerDind string // the Docker engine it talks to
 }
@@ -114,6 +120,7 @@ var Images = ImageVersions{
 	Go:         "golang:" + Tools.Go,
 	Postgres:   "postgres:17.11",
 	Redis:      "redis:7.4.11",
+	RabbitMQ:   "rabbitmq:4.3.5-management",
 	Docker:     "docker:29.7.2",
 	DockerDind: "docker:29.7.2-dind",
 }

@@ -1,117 +1,189 @@
 #!/usr/bin/env bash
-# Throughput of a generated full-stack service against its bare framework.
+# What the generated stack costs over the code a team would write by hand for the same work.
 #
 # For each framework (Gin, Echo, net/http ServeMux, chi): generates a service with PostgreSQL,
-# Redis and Prometheus (Kafka off, CI and deploy files off), builds it and a bare hello-world of
-# the same framework version (scripts/testdata/bare/<fw>, built in a temporary module with the
-# service's go.mod/go.sum), and
-# runs wrk on loopback against GET /healthz and GET /v1/items/{id} (a Redis cache hit; the bare
-# server answers a fixed item). The service runs as in production (LOG_LEVEL=info, real
-# PostgreSQL and Redis from scripts/services.sh) except RATE_LIMIT_RPS=0: all load comes from one
-# client IP, which the per-IP limiter would otherwise cap at 100 req/s (/healthz is exempt anyway).
-# Both run behind an http.Server with the service's default timeouts (server configuration, not
-# middleware), so the ratio isolates the middleware stack. Servers are pinned to CPU 0 and wrk
-# to CPU 1 (taskset), the same for bare and service. Each figure is the median of RUNS runs.
-# Throughput on a shared virtual machine drifts by ±10 % over minutes, so every run measures the
-# bare server and the service back to back on each endpoint, in alternating order (bare first
-# in odd runs, the service first in even ones), and a ratio is the median of the runs' paired
-# ratios: drift slower than one pair cancels out instead of landing on one side.
-# The last line is `ratio skeleton/bare healthz: X.XX`, the lowest of the frameworks
-# (target: 0.85 or more; exit status 1 below it).
-# Usage: scripts/bench-service.sh            env: RUNS (default 6), DURATION (default 5s),
-#        CONNS (default 32), FRAMEWORKS (default "gin echo stdlib chi"), MIN_RATIO (default 0.85)
+# Redis, Kafka and Prometheus (CI and deploy files off), builds it and the hand-written server of
+# the same framework (scripts/testdata/handwritten: store.go and <fw>/main.go, built in a
+# temporary module with the service's go.mod/go.sum, so every library version is the same), and
+# measures both on three endpoints:
+#   healthz   GET /healthz (the liveness probe; no I/O)
+#   read-hit  GET /v1/items/{id} of a cached item: one Redis GET, the cached JSON written back
+#   write     POST /v1/items: decode, validate, INSERT the item and its outbox row in one
+#             transaction through pgx, answer 201 with the item
+# The hand-written server does exactly that work and nothing else (no logging, metrics,
+# breakers, timeouts); it uses the same pgx pool size (DB_MAX_CONNS) and Redis client defaults.
+# The service runs as in production (LOG_LEVEL=info, access log on, metrics on, real PostgreSQL
+# and Redis from scripts/services.sh) except RATE_LIMIT_RPS=0: all load comes from one client
+# IP, which the per-IP limiter would otherwise cap at 100 req/s. Kafka is configured but absent
+# (a closed port): writes store their events in the outbox and the relay backs off, as it does
+# while a broker is down; READINESS_CHECKS leaves the broker out so that the service is ready.
+# Each framework gets a fresh database (migrated by the service; the hand-written server writes
+# to the same tables) and a Redis key prefix of its own; both are removed at the end.
+#
+# Load: vegeta (pinned below, from the Go module proxy). Peak throughput is a run at rate 0 with
+# CONNS workers (closed loop); servers are pinned to CPU 0 and vegeta to CPU 1 (taskset).
+# Throughput on a shared machine drifts, so every run measures the service and the hand-written
+# server back to back on each endpoint, in alternating order (hand-written first in odd runs),
+# and a ratio is the median of the runs' paired ratios. Beside throughput it reports each
+# server's CPU time per request (from /proc), which other load on the machine disturbs less.
+# Then a constant-rate run at 80 % of the service's own peak gives the service's p99.
+#
+# It ends with, per framework and endpoint:
+#   ratio <framework> <endpoint> vs handwritten: X.XX
+#   p99 <framework> <endpoint> at 80%: N.NN ms
+# and exits 1 when a read-hit or write ratio is below MIN_RATIO or a p99 above MAX_P99_MS.
+# Usage: scripts/bench-service.sh      env: RUNS (default 3), DURATION (peak runs, default 2s),
+#        RATE_DURATION (constant-rate runs, default 4s), CONNS (default 32), FRAMEWORKS (default
+#        "gin echo stdlib chi"), MIN_RATIO (default 0.85), MAX_P99_MS (default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-runs=${RUNS:-6}
-duration=${DURATION:-5s}
+runs=${RUNS:-3}
+duration=${DURATION:-2s}
+rate_duration=${RATE_DURATION:-4s}
 conns=${CONNS:-32}
 frameworks=${FRAMEWORKS:-gin echo stdlib chi}
 min_ratio=${MIN_RATIO:-0.85}
+max_p99=${MAX_P99_MS:-5}
+vegeta_version=v12.13.0
+endpoints="healthz read-hit write"
 log() { echo "bench-service: $*" >&2; }
 
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; } >&2
 command -v taskset >/dev/null || { apt-get update -qq && apt-get install -y -qq util-linux; } >&2
 eval "$(scripts/services.sh)"
 
 work=$(mktemp -d)
 pids=()
+dbs=()
+prefix="bench-service-$(date +%s)-$$:"
+psql_run() { psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -qc "$1" >/dev/null; }
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  for d in "${dbs[@]}"; do psql_run "DROP DATABASE IF EXISTS $d WITH (FORCE)" || true; done
+  redis-cli -u "$REDIS_URL" --scan --pattern "$prefix*" | xargs -r redis-cli -u "$REDIS_URL" del >/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 cpus=$(nproc)
-server_cpu=0 wrk_cpu=1
-[ "$cpus" -ge 2 ] || wrk_cpu=0
+server_cpu=0 load_cpu=1
+[ "$cpus" -ge 2 ] || load_cpu=0
+log "building svcgen and vegeta $vegeta_version"
 go build -o "$work/svcgen" ./cmd/svcgen
-prefix="bench-$(date +%s)-$$:"
+GOBIN=$work go install "github.com/tsenart/vegeta/v12@$vegeta_version"
+vegeta=$work/vegeta
 
-. scripts/lib.sh # free_port, wait_http
+. scripts/lib.sh # free_port, wait_http, cpu_ticks
 
-declare -A url_health url_item
+body=$work/item.json
+echo '{"name":"bench item","price":100}' >"$body"
+closed_port=$(free_port) # nothing listens there: the broker is down
+declare -A base pid
 for fw in $frameworks; do
   svc=$work/svc-$fw
-  log "generating the $fw service (postgres, redis, prometheus; kafka off)"
+  log "generating and building the $fw service and its hand-written server"
   "$work/svcgen" new bench-svc --module example.com/bench-svc --framework "$fw" --database postgres \
-    --cache redis --broker none --metrics prometheus --ci none --deploy none -o "$svc" >/dev/null
-  (cd "$svc" && go build -o "$work/skeleton-$fw" ./cmd/bench-svc)
+    --cache redis --broker kafka --metrics prometheus --tracing none --ci none --deploy none -o "$svc" >/dev/null
+  (cd "$svc" && go build -o "$work/service-$fw" ./cmd/bench-svc)
+  hand=$work/hand-$fw
+  mkdir -p "$hand"
+  cp "$svc/go.mod" "$svc/go.sum" "$hand/"
+  cp "$root/scripts/testdata/handwritten/store.go" "$root/scripts/testdata/handwritten/$fw/main.go" "$hand/"
+  (cd "$hand" && go build -o "$work/handwritten-$fw" .)
 
-  bare=$work/bare-$fw
-  mkdir -p "$bare"
-  cp "$svc/go.mod" "$svc/go.sum" "$bare/"
-  cp "$root/scripts/testdata/bare/$fw/main.go" "$bare/"
-  (cd "$bare" && go build -o "$work/bare-$fw.bin" .)
-
-  port=$(free_port)
-  PORT=$port taskset -c "$server_cpu" "$work/bare-$fw.bin" >"$work/bare-$fw.log" 2>&1 &
-  pids+=($!)
-  wait_http "http://127.0.0.1:$port/healthz" 200
-  url_health[bare-$fw]=http://127.0.0.1:$port/healthz
-  url_item[bare-$fw]=http://127.0.0.1:$port/v1/items/0000000000000000000000000000
+  db="bench_service_${fw}_$$"
+  psql_run "CREATE DATABASE $db"
+  dbs+=("$db")
+  db_url=$(python3 -c 'import sys, urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/"+sys.argv[2])))' "$DATABASE_URL" "$db")
+  common=(DATABASE_URL="$db_url" REDIS_URL="$REDIS_URL" REDIS_KEY_PREFIX="$prefix$fw:" DB_MAX_CONNS=10)
 
   port=$(free_port)
-  env PORT="$port" ADMIN_PORT=0 DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" REDIS_KEY_PREFIX="$prefix$fw:" \
-    LOG_LEVEL=info RATE_LIMIT_RPS=0 taskset -c "$server_cpu" "$work/skeleton-$fw" >"$work/skeleton-$fw.log" 2>&1 &
+  env "${common[@]}" PORT="$port" ADMIN_PORT="$(free_port)" KAFKA_BROKERS="127.0.0.1:$closed_port" \
+    READINESS_CHECKS=postgres,redis LOG_LEVEL=info RATE_LIMIT_RPS=0 \
+    taskset -c "$server_cpu" "$work/service-$fw" >"$work/service-$fw.log" 2>&1 &
   pids+=($!)
+  pid[service-$fw]=$!
+  base[service-$fw]=http://127.0.0.1:$port
   wait_http "http://127.0.0.1:$port/readyz" 200
-  id=$(curl -sf -X POST -H 'Content-Type: application/json' -d '{"name":"bench item","price":100}' \
-    "http://127.0.0.1:$port/v1/items" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-  curl -sf -o /dev/null "http://127.0.0.1:$port/v1/items/$id" # fills the cache
-  url_health[skeleton-$fw]=http://127.0.0.1:$port/healthz
-  url_item[skeleton-$fw]=http://127.0.0.1:$port/v1/items/$id
+
+  port=$(free_port)
+  env "${common[@]}" PORT="$port" EVENTS=1 taskset -c "$server_cpu" "$work/handwritten-$fw" >"$work/handwritten-$fw.log" 2>&1 &
+  pids+=($!)
+  pid[handwritten-$fw]=$!
+  base[handwritten-$fw]=http://127.0.0.1:$port
+  wait_http "http://127.0.0.1:$port/healthz" 200
+
+  id=$(curl -sf -X POST -H 'Content-Type: application/json' -d @"$body" "${base[service-$fw]}/v1/items" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  curl -sf -o /dev/null "${base[service-$fw]}/v1/items/$id" # fills the cache both read
+  wait_http "${base[handwritten-$fw]}/v1/items/$id" 200
+  echo "$id" >"$work/id-$fw"
 done
 
-# One wrk run; appends "run label rps p99_ms" to results.
+# attack LABEL ENDPOINT RATE DURATION: one vegeta run (RATE 0: closed loop, CONNS workers) and its
+# JSON report on stdout.
+attack() {
+  local fw=${1#*-} url method=GET
+  url=${base[$1]}
+  case $2 in
+  healthz) url=$url/healthz ;;
+  read-hit) url=$url/v1/items/$(cat "$work/id-$fw") ;;
+  write) url=$url/v1/items method=POST ;;
+  esac
+  local opts=(-duration="$4" -timeout=10s)
+  if [ "$3" = 0 ]; then opts+=(-rate=0 -workers="$conns"); else opts+=(-rate="$3/s"); fi
+  opts+=(-max-workers="$conns")
+  [ "$method" = GET ] || opts+=(-body="$body" -header="Content-Type: application/json")
+  echo "$method $url" | taskset -c "$load_cpu" "$vegeta" attack "${opts[@]}" | "$vegeta" report -type=json
+}
+
+# measure LABEL ENDPOINT: one peak run; appends "run label endpoint rps p99_ms cpu_us errors".
 results=$work/results
-measure() { # label url
-  local out
-  out=$(taskset -c "$wrk_cpu" wrk -t2 -c"$conns" -d"$duration" --latency "$2")
-  local rps p99
-  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; print v}' <<<"$out")
-  if grep -q 'Non-2xx\|Socket errors' <<<"$out"; then log "$1: $(grep 'Non-2xx\|Socket errors' <<<"$out" | tr -s ' ')"; fi
-  log "$1 run: $rps req/s, p99 $p99 ms"
-  echo "$run $1 $rps $p99" >>"$results"
+measure() {
+  local before after out
+  before=$(cpu_ticks "${pid[$1]}")
+  out=$(attack "$1" "$2" 0 "$duration")
+  after=$(cpu_ticks "${pid[$1]}")
+  python3 - "$run $1 $2" "$((after - before))" "$(getconf CLK_TCK)" "$out" >>"$results" <<'EOF'
+import json, sys
+r = json.loads(sys.argv[4])
+ok = sum(n for code, n in (r.get("status_codes") or {}).items() if code.startswith("2"))
+errors = r["requests"] - ok
+cpu_us = int(sys.argv[2]) / int(sys.argv[3]) * 1e6 / max(r["requests"], 1)
+print(sys.argv[1], "%.1f" % r["throughput"], "%.3f" % (r["latencies"]["99th"] / 1e6), "%.1f" % cpu_us, errors)
+EOF
+  log "$(tail -1 "$results")"
 }
 
 log "warming up"
+run=0
 for fw in $frameworks; do
-  for kind in bare skeleton; do
-    taskset -c "$wrk_cpu" wrk -t2 -c"$conns" -d2s "${url_health[$kind-$fw]}" >/dev/null
-    taskset -c "$wrk_cpu" wrk -t2 -c"$conns" -d2s "${url_item[$kind-$fw]}" >/dev/null
-  done
+  for ep in $endpoints; do for kind in handwritten service; do measure "$kind-$fw" "$ep" >/dev/null 2>&1; done; done
 done
+: >"$results"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for run in $(seq "$runs"); do
   log "run $run of $runs"
-  order="bare skeleton"
-  [ $((run % 2)) -eq 1 ] || order="skeleton bare"
+  order="handwritten service"
+  [ $((run % 2)) -eq 1 ] || order="service handwritten"
   for fw in $frameworks; do
-    for kind in $order; do measure "$kind-$fw-healthz" "${url_health[$kind-$fw]}"; done
-    for kind in $order; do measure "$kind-$fw-item" "${url_item[$kind-$fw]}"; done
+    for ep in $endpoints; do for kind in $order; do measure "$kind-$fw" "$ep"; done; done
+  done
+done
+
+# The constant-rate runs: 80 % of the service's peak, measured again just before (the machine's
+# other load drifts; a peak from minutes ago can be more than the service has now), with at most
+# CONNS requests in flight, as in the peak runs.
+rates=$work/rates
+for fw in $frameworks; do
+  for ep in $endpoints; do
+    peak=$(attack "service-$fw" "$ep" 0 "$duration" | python3 -c 'import json, sys; print(json.load(sys.stdin)["throughput"])')
+    rate=$(awk -v p="$peak" 'BEGIN {printf "%d", p * 0.8}')
+    out=$(attack "service-$fw" "$ep" "$rate" "$rate_duration")
+    python3 -c 'import json, sys; r = json.loads(sys.argv[4]); print(sys.argv[1], sys.argv[2], sys.argv[3], "%.3f" % (r["latencies"]["99th"] / 1e6), "%.3f" % (r["success"]))' \
+      "$fw" "$ep" "$rate" "$out" >>"$rates"
+    log "constant rate: $(tail -1 "$rates")"
   done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -119,44 +191,45 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 for p in "${pids[@]}"; do
   kill -0 "$p" 2>/dev/null || { log "a server exited during the benchmark"; exit 1; }
 done
-if grep -q '"level":"ERROR"' "$work"/skeleton-*.log; then
-  log "the service logged errors:"; grep '"level":"ERROR"' "$work"/skeleton-*.log | head -5 >&2
+if grep -q '"level":"ERROR"' "$work"/service-*.log; then
+  log "a service logged errors:"; grep -h '"level":"ERROR"' "$work"/service-*.log | head -5 >&2
 fi
-redis-cli -u "$REDIS_URL" --scan --pattern "$prefix*" | xargs -r redis-cli -u "$REDIS_URL" del >/dev/null
 
-echo "wrk -t2 -c$conns -d$duration --latency on loopback; server on CPU $server_cpu, wrk on CPU $wrk_cpu; $cpus CPUs"
-echo "service: postgres+redis+prometheus (kafka off), LOG_LEVEL=info, RATE_LIMIT_RPS=0 (limiter off: one client IP)"
+echo "vegeta $vegeta_version on loopback, $conns workers for peak runs of $duration; servers on CPU $server_cpu, vegeta on CPU $load_cpu; $cpus CPUs"
+echo "service: postgres+redis+kafka (broker down: the relay backs off)+prometheus, LOG_LEVEL=info, RATE_LIMIT_RPS=0; DB_MAX_CONNS=10 for both"
 echo "load average before/after: $load_before / $load_after; medians of $runs runs; ratios: medians of the runs' paired ratios"
-python3 - "$results" "$frameworks" "$min_ratio" <<'EOF'
+python3 - "$results" "$rates" "$frameworks" "$endpoints" "$min_ratio" "$max_p99" <<'EOF'
 import statistics, sys
-rows, by_run = {}, {}
-for line in open(sys.argv[1]):
-    run, label, rps, p99 = line.split()
-    rows.setdefault(label, []).append((float(rps), float(p99)))
-    by_run[(run, label)] = float(rps)
-med = {k: (statistics.median(r for r, _ in v), statistics.median(p for _, p in v)) for k, v in rows.items()}
-runs = sorted({run for run, _ in by_run})
-
-
-def paired(fw, ep):
-    """The median over runs of skeleton/bare, each pair measured back to back."""
-    return statistics.median(by_run[(run, "skeleton-%s-%s" % (fw, ep))] / by_run[(run, "bare-%s-%s" % (fw, ep))] for run in runs)
-
-
-print("%-8s %-9s %-8s %12s %10s" % ("fw", "server", "endpoint", "req/s", "p99 ms"))
-ratios = {}
-for fw in sys.argv[2].split():
-    for ep in ("healthz", "item"):
-        for kind in ("bare", "skeleton"):
-            rps, p99 = med["%s-%s-%s" % (kind, fw, ep)]
-            print("%-8s %-9s %-8s %12.0f %10.2f" % (fw, kind, ep, rps, p99))
-    for ep in ("healthz", "item"):
-        r = paired(fw, ep)
-        print("%-8s skeleton/bare %s: %.2f (runs: %s)" % (fw, ep, r, " ".join(
-            "%.2f" % (by_run[(run, "skeleton-%s-%s" % (fw, ep))] / by_run[(run, "bare-%s-%s" % (fw, ep))]) for run in runs)))
-        if ep == "healthz":
-            ratios[fw] = r
-low = min(ratios.values())
-print("ratio skeleton/bare healthz: %.2f" % low)
-sys.exit(0 if low >= float(sys.argv[3]) else 1)
+res, rates_file, fws, eps, min_ratio, max_p99 = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4].split(), float(sys.argv[5]), float(sys.argv[6])
+by = {}
+for line in open(res):
+    run, label, ep, rps, p99, cpu, errors = line.split()
+    by[(run, label, ep)] = (float(rps), float(p99), float(cpu), int(errors))
+runs = sorted({k[0] for k in by}, key=int)
+med = lambda xs: statistics.median(xs)
+print("%-7s %-9s %-12s %9s %9s %10s %7s" % ("fw", "endpoint", "server", "req/s", "p99 ms", "CPU µs/req", "errors"))
+for fw in fws:
+    for ep in eps:
+        for kind in ("handwritten", "service"):
+            rows = [by[(run, kind + "-" + fw, ep)] for run in runs]
+            print("%-7s %-9s %-12s %9.0f %9.2f %10.1f %7d" % (fw, ep, kind, med(r[0] for r in rows), med(r[1] for r in rows),
+                                                            med(r[2] for r in rows), sum(r[3] for r in rows)))
+        pairs = [by[(run, "service-" + fw, ep)][0] / by[(run, "handwritten-" + fw, ep)][0] for run in runs]
+        cpu = [by[(run, "handwritten-" + fw, ep)][2] / by[(run, "service-" + fw, ep)][2] for run in runs]
+        print("%-7s %-9s paired ratios %s; CPU per request handwritten/service %.2f" % (fw, ep, " ".join("%.2f" % p for p in pairs), med(cpu)))
+for line in open(rates_file):
+    fw, ep, rate, p99, success = line.split()
+    print("%-7s %-9s constant rate %s/s: p99 %s ms, success %.1f %%" % (fw, ep, rate, p99, 100 * float(success)))
+ok = True
+for fw in fws:
+    for ep in eps:
+        r = med(by[(run, "service-" + fw, ep)][0] / by[(run, "handwritten-" + fw, ep)][0] for run in runs)
+        print("ratio %s %s vs handwritten: %.2f" % (fw, ep, r))
+        ok = ok and (ep == "healthz" or r >= min_ratio)
+p99s = {(l.split()[0], l.split()[1]): float(l.split()[3]) for l in open(rates_file)}
+for fw in fws:
+    for ep in eps:
+        print("p99 %s %s at 80%%: %.2f ms" % (fw, ep, p99s[(fw, ep)]))
+        ok = ok and p99s[(fw, ep)] <= max_p99
+sys.exit(0 if ok else 1)
 EOF

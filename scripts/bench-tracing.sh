@@ -115,8 +115,6 @@ for tracing in $labels; do
   url_item[$tracing]=$(cached_item "$served_url")
 done
 
-# cpu_ticks PID: the process's user+system CPU time so far, in clock ticks.
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 # One hitload run against service label; appends "run label rps p99_ms requests errors
 # cpu_us_per_request" to results. The CPU time is the service's own (its exports included): less
 # sensitive than throughput to what else runs on the machine.

@@ -14,6 +14,9 @@ wait_http() {
   log "timed out waiting for $1 to answer $2"; return 1
 }
 
+# cpu_ticks PID: the process's user+system CPU time so far, in clock ticks.
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+
 # serve_generated LOG CPU BINARY [NAME=VALUE...]: starts a generated service on CPU
 # with the environment given (besides PORT and ADMIN_PORT, chosen free here), its
 # output in LOG, and waits until it is ready. Sets served_pid (also appended to pids)
