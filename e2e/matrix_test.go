@@ -14,10 +14,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// stackFactors are the stack choices the matrix varies: 4×2×3×4×2×2×2×3 = 2304 combinations.
+// stackFactors are the stack choices the matrix varies: 4×3×3×4×2×2×2×3 = 3456 combinations.
 var stackFactors = []Factor{
 	{"framework", []string{"gin", "echo", "stdlib", "chi"}},
-	{"database", []string{"postgres", "none"}},
+	{"database", []string{"postgres", "mysql", "none"}},
 	{"cache", []string{"redis", "memcached", "none"}},
 	{"broker", []string{"kafka", "rabbitmq", "nats", "none"}},
 	{"metrics", []string{"prometheus", "none"}},
@@ -27,8 +27,7 @@ var stackFactors = []Factor{
 }
 
 // TestMatrix generates a pairwise-covering set of stack combinations and, in each, builds, vets
-// and runs `go test -race` with the integration servers named by DATABASE_URL, REDIS_URL, AMQP_URL,
-// MEMCACHED_SERVERS and NATS_URL.
+// and runs `go test -race` with the integration servers of its stack (integrationEnv).
 // SVCGEN_MATRIX=all runs all combinations (scripts/matrix.sh does that); there a combination
 // whose build inputs are byte for byte those of one already checked (they differ only in the CI
 // files, say) passes by that check, since go build, vet and test would see the same tree.
@@ -44,7 +43,8 @@ func TestMatrix(t *testing.T) {
 			t.Fatalf("the templates offer %d of the %d combinations: a value of stackFactors has no component", len(rows), want)
 		}
 	}
-	env := integrationEnv(t)
+	// Fails at once under CI=true without the servers (each row then takes its stack's).
+	integrationEnv(t)
 	checked := map[string]string{} // build-input digest → the row checked with it
 	for _, row := range rows {
 		t.Run(strings.Join(row, "-"), func(t *testing.T) {
@@ -59,7 +59,7 @@ func TestMatrix(t *testing.T) {
 				t.Logf("build inputs are those of %s, checked there", same)
 				return
 			}
-			checkService(t, dir, env)
+			checkService(t, dir, integrationEnv(t, row...))
 			checked[digest] = t.Name()
 		})
 	}
@@ -89,18 +89,26 @@ func buildInputs(t *testing.T, dir string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// integrationEnv passes the integration servers to generated tests. With CI=true they must be
-// set: the generated tests then fail instead of skipping, and so must this harness.
-func integrationEnv(t *testing.T) []string {
+// integrationEnv passes the integration servers to generated tests of a stack: stack holds its
+// choices (a matrix row; none: PostgreSQL's). Each variable the service reads is taken from the
+// test's environment variable for the stack's server: a mysql stack gets DATABASE_URL=$MYSQL_URL.
+// With CI=true they must be set: a CI run that silently skips the integration tests would prove
+// nothing.
+func integrationEnv(t *testing.T, stack ...string) []string {
 	t.Helper()
+	// [the service's variable, the test's variable naming the server]
+	servers := [][2]string{{"DATABASE_URL", "DATABASE_URL"}, {"REDIS_URL", "REDIS_URL"}, {"AMQP_URL", "AMQP_URL"}, {"MEMCACHED_SERVERS", "MEMCACHED_SERVERS"}, {"NATS_URL", "NATS_URL"}}
+	if slices.Contains(stack, "mysql") {
+		servers[0][1] = "MYSQL_URL"
+	}
 	var env []string
-	for _, k := range []string{"DATABASE_URL", "REDIS_URL", "AMQP_URL", "MEMCACHED_SERVERS", "NATS_URL"} {
-		v := os.Getenv(k)
+	for _, s := range servers {
+		v := os.Getenv(s[1])
 		if v == "" && os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but %s is not set: start the servers with scripts/services.sh", k)
+			t.Fatalf("CI=true but %s is not set: start the servers with scripts/services.sh", s[1])
 		}
 		if v != "" {
-			env = append(env, k+"="+v)
+			env = append(env, s[0]+"="+v)
 		}
 	}
 	return env

@@ -71,7 +71,7 @@ func readAnswers(path string, c *Catalog) (Spec, error) {
 
 // answerKeys lists the keys an answer file may have.
 func answerKeys(c *Catalog) []string {
-	return append([]string{"name", "module"}, c.groupOrder...)
+	return append(append([]string{"name", "module"}, c.groupOrder...), resourcesKey)
 }
 
 // mappingValue returns the value node of key in a mapping node, or nil.

@@ -44,6 +44,10 @@ var ErrNotEmpty = errors.New("target directory is not empty")
 // move nothing exists at the target; an error or a cancelled ctx before it removes the stage and
 // leaves the target as it was.
 func New(ctx context.Context, c *Catalog, opts NewOptions) (*NewResult, error) {
+	var err error
+	if opts.Spec, err = assignMigrations(c, opts.Spec); err != nil {
+		return nil, err
+	}
 	if err := opts.Spec.Validate(c); err != nil {
 		return nil, err
 	}

@@ -39,6 +39,11 @@ type Data struct {
 	Images           ImageVersions
 	Requires         []Module
 	GeneratorVersion string
+	// Resources are the spec's resources (resource.go), for the templates that list them all
+	// (routes, main's wiring, the OpenAPI document).
+	Resources []ResourceData
+	// allResources adds the removed resources, whose migrations are still rendered.
+	allResources []ResourceData
 }
 
 // nameToken is the path segment replaced by the service name (e.g. cmd/__name__/main.go.tmpl).
@@ -101,10 +106,16 @@ func newData(s Spec, c *Catalog) (Data, []*Component, error) {
 	for _, g := range c.groupOrder {
 		choice[g] = cmp.Or(s.Get(g), None)
 	}
-	return Data{
+	data := Data{
 		Name: s.Name, Module: s.Module, With: with, Provides: provides, Choice: choice,
 		GoVersion: GoVersion, Tools: Tools, Actions: Actions, Images: Images, Requires: reqs, GeneratorVersion: Version,
-	}, comps, nil
+	}
+	all := resourceData(data, s.Resources)
+	if len(all) > 0 {
+		data.Resources = all[0].Data.Resources
+	}
+	data.allResources = all
+	return data, comps, nil
 }
 
 // Render turns a spec into the service's files, sorted by path. A .tmpl template that renders to
@@ -119,9 +130,11 @@ func Render(s Spec, c *Catalog) ([]File, error) {
 	// Collect every template first, then render them concurrently: go/format dominates the
 	// cost, and files are independent. Results keep job order, so output stays deterministic.
 	type job struct {
-		comp string
-		path string
-		src  source
+		comp   string
+		path   string
+		src    source
+		data   any
+		target string
 	}
 	var jobs []job
 	for _, comp := range comps {
@@ -130,9 +143,28 @@ func Render(s Spec, c *Catalog) ([]File, error) {
 			return nil, err
 		}
 		for _, p := range paths {
-			if !isPartial(p) {
-				jobs = append(jobs, job{comp.Name, p, srcs[p]})
+			if isPartial(p) {
+				continue
 			}
+			if rp, ok := strings.CutPrefix(p, resourceDir); ok {
+				// Rendered once per resource, and a migration's file once per migration.
+				for _, r := range data.allResources {
+					if !strings.Contains(rp, migrationToken) {
+						if r.Removed {
+							continue
+						}
+						jobs = append(jobs, job{comp.Name, p, srcs[p], r, strings.ReplaceAll(rp, pkgToken, r.Pkg)})
+						continue
+					}
+					for _, m := range r.Migrations {
+						rm := r
+						rm.Migration = m
+						jobs = append(jobs, job{comp.Name, p, srcs[p], rm, strings.ReplaceAll(strings.ReplaceAll(rp, pkgToken, r.Pkg), migrationToken, m.File)})
+					}
+				}
+				continue
+			}
+			jobs = append(jobs, job{comp.Name, p, srcs[p], data, p})
 		}
 	}
 	slots, err := newSlotEngine(c, comps, funcMap())
@@ -152,7 +184,7 @@ func Render(s Spec, c *Catalog) ([]File, error) {
 				errs[i] = err
 				return
 			}
-			results[i], errs[i] = renderOne(set, slots, jobs[i].comp, jobs[i].path, jobs[i].src, data)
+			results[i], errs[i] = renderOne(set, slots, jobs[i].comp, jobs[i].path, jobs[i].src, jobs[i].data, jobs[i].target, data)
 		}
 	})
 
@@ -175,18 +207,19 @@ func Render(s Spec, c *Catalog) ([]File, error) {
 	return out, nil
 }
 
-func renderOne(set *template.Template, slots *slotEngine, component, src string, from source, data Data) (File, error) {
+func renderOne(set *template.Template, slots *slotEngine, component, src string, from source, dot any, dest string, data Data) (File, error) {
 	name := component + "/" + src // how errors name the template
 	raw, err := fs.ReadFile(from.fsys, src)
 	if err != nil {
 		return File{}, err
 	}
-	target, err := outputPath(src, data.Name)
+	target, err := outputPath(dest, data.Name)
 	if err != nil {
 		return File{}, fmt.Errorf("template %s: %w", name, err)
 	}
 	body := raw
-	clean := from.verified
+	// Go rendered with resources is formatted: their fields and wiring join aligned blocks.
+	clean := from.verified && len(data.Resources) == 0
 	if strings.HasSuffix(src, ".tmpl") {
 		t, err := set.New(name).Parse(string(raw))
 		if err != nil {
@@ -199,7 +232,7 @@ func renderOne(set *template.Template, slots *slotEngine, component, src string,
 			clean = clean && !callsSlot(t.Tree)
 		}
 		var buf bytes.Buffer
-		if err := t.Execute(&buf, data); err != nil {
+		if err := t.Execute(&buf, dot); err != nil {
 			return File{}, err
 		}
 		body = buf.Bytes()

@@ -32,6 +32,9 @@ const maxIncludeDepth = 64
 // file: a base name starting with _ and ending in .tmpl. Partials define named templates and
 // never render to a file of their own.
 func isPartial(p string) bool {
+	if strings.HasPrefix(p, resourceDir) {
+		return false // a per-resource template (resource_data.go), whose name may start with __
+	}
 	base := path.Base(p)
 	return strings.HasPrefix(base, "_") && strings.HasSuffix(base, ".tmpl")
 }

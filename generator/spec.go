@@ -21,9 +21,12 @@ const None = "none"
 // manifest svcgen ever wrote has it; an unset group and "none" both mean nothing chosen once
 // the answers are complete.
 type Spec struct {
-	Name    string
-	Module  string
-	choices map[string]string // group → choice; missing: not given (yet)
+	Name   string
+	Module string
+	// Resources are the domain resources added with `svcgen add resource` (resource.go), in
+	// the order they were added.
+	Resources []Resource
+	choices   map[string]string // group → choice; missing: not given (yet)
 	// order is the order groups are written in: the catalog's (set by WithDefaults and by the
 	// manifest builder) or the order a file listed them in. Groups not in it come after, sorted.
 	order []string
@@ -60,7 +63,7 @@ func (s Spec) With(group, value string) Spec {
 
 // Equal reports whether two specs give the same answers.
 func (s Spec) Equal(o Spec) bool {
-	if s.Name != o.Name || s.Module != o.Module || len(s.choices) != len(o.choices) {
+	if s.Name != o.Name || s.Module != o.Module || len(s.choices) != len(o.choices) || !resourcesEqual(s.Resources, o.Resources) {
 		return false
 	}
 	for g, v := range s.choices {
@@ -109,6 +112,13 @@ func (s Spec) MarshalYAML() (any, error) {
 	for _, g := range s.keys() {
 		add(g, s.choices[g])
 	}
+	if len(s.Resources) > 0 {
+		var rs yaml.Node
+		if err := rs.Encode(s.Resources); err != nil {
+			return nil, err
+		}
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: resourcesKey}, &rs)
+	}
 	return n, nil
 }
 
@@ -122,6 +132,12 @@ func (s *Spec) UnmarshalYAML(n *yaml.Node) error {
 	*s = Spec{choices: map[string]string{}}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if k.Value == resourcesKey {
+			if err := v.Decode(&s.Resources); err != nil {
+				return fmt.Errorf("line %d: resources: %w", v.Line, err)
+			}
+			continue
+		}
 		var value string
 		switch v.Kind {
 		case yaml.ScalarNode:
@@ -152,6 +168,16 @@ func (s *Spec) UnmarshalYAML(n *yaml.Node) error {
 		}
 	}
 	return nil
+}
+
+// resourcesKey is the answers' key of the resources.
+const resourcesKey = "resources"
+
+func resourcesEqual(a, b []Resource) bool {
+	return slices.EqualFunc(a, b, func(x, y Resource) bool {
+		return x.Name == y.Name && x.Removed == y.Removed && fieldsEqual(x.Fields, y.Fields) &&
+			slices.EqualFunc(x.Migrations, y.Migrations, func(m, n Migration) bool { return m.Version == n.Version && fieldsEqual(m.Fields, n.Fields) })
+	})
 }
 
 // WithDefaults fills every unset group from the catalog's defaults and the module from the
@@ -250,6 +276,7 @@ func (s Spec) problems(c *Catalog, givenOnly bool) []error {
 			}
 		}
 	}
+	errs = append(errs, validateResources(c, s, givenOnly)...)
 	for _, g := range s.keys() {
 		if _, ok := c.groups[g]; !ok {
 			errs = append(errs, fmt.Errorf("unknown key %q: allowed keys are %s", g, strings.Join(answerKeys(c), ", ")))

@@ -15,12 +15,13 @@ const GoVersion = "1.26"
 // fixes a known advisory; a component lists them like any other module and `go mod tidy` keeps
 // them as indirect requirements.
 var Versions = map[string]string{
-	"github.com/gin-gonic/gin":     "v1.12.0",
-	"github.com/labstack/echo/v5":  "v5.4.4",
-	"github.com/go-chi/chi/v5":     "v5.5.0",
-	"golang.org/x/time":            "v0.16.0",
-	"github.com/jackc/pgx/v5":      "v5.12.0",
-	"github.com/redis/go-redis/v9": "v9.23.0",
+	"github.com/gin-gonic/gin":       "v1.12.0",
+	"github.com/labstack/echo/v5":    "v5.4.4",
+	"github.com/go-chi/chi/v5":       "v5.5.0",
+	"golang.org/x/time":              "v0.16.0",
+	"github.com/jackc/pgx/v5":        "v5.12.0",
+	"github.com/go-sql-driver/mysql": "v1.10.1",
+	"github.com/redis/go-redis/v9":   "v9.23.0",
 	// gomemcache has no releases; the newest commit of its master branch.
 	"github.com/bradfitz/gomemcache":      "v0.0.0-20260422231931-4d751bb6e37c",
 	"github.com/twmb/franz-go":            "v1.22.3",
@@ -110,6 +111,7 @@ var Actions = ActionPins{
 type ImageVersions struct {
 	Go         string // the CI image that vets and tests: Tools.Go
 	Postgres   string
+	MySQL      string // the MySQL server of compose and CI (the SQL also targets MariaDB 10.6+)
 	Redis      string
 	RabbitMQ   string // with the management UI (port 15672) for local use
 	Memcached  string
@@ -127,6 +129,7 @@ type ImageVersions struct {
 var Images = ImageVersions{
 	Go:         "golang:" + Tools.Go,
 	Postgres:   "postgres:17.11",
+	MySQL:      "mysql:8.4.11",
 	Redis:      "redis:7.4.11",
 	RabbitMQ:   "rabbitmq:4.3.5-management",
 	Memcached:  "memcached:1.6.41",

@@ -74,16 +74,7 @@ go build -o "$work/svcgen" ./cmd/svcgen
 GOBIN=$work go install "github.com/tsenart/vegeta/v12@$vegeta_version"
 vegeta=$work/vegeta
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { # url, want-code
-  for _ in $(seq 150); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)" = "$2" ] && return 0
-    sleep 0.2
-  done
-  log "timed out waiting for $1 to answer $2"; return 1
-}
-# cpu_ticks PID: the process's user+system CPU time so far, in clock ticks.
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+. scripts/lib.sh # free_port, wait_http, cpu_ticks
 
 body=$work/item.json
 echo '{"name":"bench item","price":100}' >"$body"

@@ -6,7 +6,7 @@
 # Usage: scripts/matrix.sh            (starts the servers with scripts/services.sh when needed)
 set -uo pipefail
 cd "$(dirname "$0")/.."
-if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ] || [ -z "${AMQP_URL:-}" ]; then
+if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ] || [ -z "${MYSQL_URL:-}" ] || [ -z "${AMQP_URL:-}" ] || [ -z "${MEMCACHED_SERVERS:-}" ]; then
   eval "$(scripts/services.sh)"
 fi
 log=$(mktemp)

@@ -1,0 +1,2 @@
+-- Rolls back 0001_create_items: the items and everything stored in them are gone.
+DROP TABLE items;
