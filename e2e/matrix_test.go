@@ -14,12 +14,12 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// stackFactors are the stack choices the matrix varies: 4×3×3×3×2×2×2×3 = 2592 combinations.
+// stackFactors are the stack choices the matrix varies: 4×3×3×4×2×2×2×3 = 3456 combinations.
 var stackFactors = []Factor{
 	{"framework", []string{"gin", "echo", "stdlib", "chi"}},
 	{"database", []string{"postgres", "mysql", "none"}},
 	{"cache", []string{"redis", "memcached", "none"}},
-	{"broker", []string{"kafka", "rabbitmq", "none"}},
+	{"broker", []string{"kafka", "rabbitmq", "nats", "none"}},
 	{"metrics", []string{"prometheus", "none"}},
 	{"tracing", []string{"otel", "none"}},
 	{"auth", []string{"jwt", "none"}},
@@ -97,7 +97,7 @@ func buildInputs(t *testing.T, dir string) string {
 func integrationEnv(t *testing.T, stack ...string) []string {
 	t.Helper()
 	// [the service's variable, the test's variable naming the server]
-	servers := [][2]string{{"DATABASE_URL", "DATABASE_URL"}, {"REDIS_URL", "REDIS_URL"}, {"AMQP_URL", "AMQP_URL"}, {"MEMCACHED_SERVERS", "MEMCACHED_SERVERS"}}
+	servers := [][2]string{{"DATABASE_URL", "DATABASE_URL"}, {"REDIS_URL", "REDIS_URL"}, {"AMQP_URL", "AMQP_URL"}, {"MEMCACHED_SERVERS", "MEMCACHED_SERVERS"}, {"NATS_URL", "NATS_URL"}}
 	if slices.Contains(stack, "mysql") {
 		servers[0][1] = "MYSQL_URL"
 	}

@@ -36,8 +36,8 @@ func TestPairwiseCoversEveryPair(t *testing.T) {
 			t.Errorf("%d pairwise rows exceed the %d of the full product", len(rows), len(all))
 		}
 	}
-	if n := len(All(stackFactors)); n != 1728 {
-		t.Errorf("full stack matrix has %d combinations, want 1728", n)
+	if n := len(All(stackFactors)); n != 3456 {
+		t.Errorf("full stack matrix has %d combinations, want 3456", n)
 	}
 	// No set can have fewer rows than the values of the two largest factors multiplied; the
 	// greedy construction should stay within a few rows of that.

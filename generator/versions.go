@@ -38,6 +38,10 @@ var Versions = map[string]string{
 	// above go-oidc's minimum to the release with every known advisory fixed).
 	"github.com/coreos/go-oidc/v3":  "v3.21.0",
 	"github.com/go-jose/go-jose/v4": "v4.1.9",
+	// NATS JetStream client (its jetstream package), and its compression module raised above
+	// GO-2026-6865 (not imported directly).
+	"github.com/nats-io/nats.go":    "v1.55.0",
+	"github.com/klauspost/compress": "v1.20.4",
 	// OpenTelemetry: API, SDK and the OTLP trace exporters move together.
 	"go.opentelemetry.io/otel":                                        "v1.47.0",
 	"go.opentelemetry.io/otel/trace":                                  "v1.47.0",
@@ -111,6 +115,7 @@ type ImageVersions struct {
 	Redis      string
 	RabbitMQ   string // with the management UI (port 15672) for local use
 	Memcached  string
+	NATS       string // the alpine variant: its shell runs the health check
 	Docker     string // the docker CLI that builds the image in GitLab CI
 	DockerDind string // the Docker engine it talks to
 }
@@ -128,6 +133,7 @@ var Images = ImageVersions{
 	Redis:      "redis:7.4.11",
 	RabbitMQ:   "rabbitmq:4.3.5-management",
 	Memcached:  "memcached:1.6.41",
+	NATS:       "nats:2.15.3-alpine",
 	Docker:     "docker:29.7.2",
 	DockerDind: "docker:29.7.2-dind",
 }
