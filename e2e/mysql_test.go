@@ -59,7 +59,7 @@ func TestMySQLStacks(t *testing.T) {
 				t.Errorf("/readyz = %s, want the mysql check named", r.body)
 			}
 
-			ids := mysqlCRUD(t, s.URL)
+			ids := itemsCRUD(t, s.URL)
 
 			_, _, metrics := s.doAt(t, s.AdminURL, "GET", "/metrics", "")
 			for _, want := range []string{`circuit_breaker_state{dependency="mysql"} 0`, "db_pool_max_connections 10", "db_pool_acquired_connections "} {
@@ -89,9 +89,9 @@ func TestMySQLStacks(t *testing.T) {
 	}
 }
 
-// mysqlCRUD creates three items, reads, lists, updates one with its ETag (a stale ETag gets 412)
+// itemsCRUD creates three items, reads, lists, updates one with its ETag (a stale ETag gets 412)
 // and deletes one; it returns the ids written.
-func mysqlCRUD(t *testing.T, base string) []string {
+func itemsCRUD(t *testing.T, base string) []string {
 	t.Helper()
 	var ids []string
 	for i := range 3 {
