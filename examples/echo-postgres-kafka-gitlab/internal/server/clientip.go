@@ -69,7 +69,16 @@ func (c clientResolver) isTrusted(a netip.Addr) bool {
 // parseHop reads an address as RemoteAddr and X-Forwarded-For carry it: with or
 // without a port, IPv6 with or without brackets. IPv4-mapped IPv6 becomes IPv4 and
 // a zone is dropped, so one client has one form. The zero Addr when it does not parse.
+//
+// The form with a port is tried first when the last character is a digit (a hop
+// without a port that ends in one is IPv4, which ParseAddrPort refuses at once): it
+// is every RemoteAddr's, and a failed parse allocates its error on every request.
 func parseHop(s string) netip.Addr {
+	if s != "" && s[len(s)-1] >= '0' && s[len(s)-1] <= '9' && strings.Contains(s, ":") {
+		if ap, err := netip.ParseAddrPort(s); err == nil {
+			return ap.Addr().Unmap().WithZone("")
+		}
+	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
 		ap, err := netip.ParseAddrPort(s)

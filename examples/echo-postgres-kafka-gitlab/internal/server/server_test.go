@@ -970,3 +970,45 @@ func TestExtraRoutes(t *testing.T) {
 		t.Errorf("no access log line with route /v1/greetings/:name and status 200: %v", s.logs.records(t))
 	}
 }
+
+// Guards (an auth component's token check) see every request but the probes, inside the
+// request timeout, and what they answer is logged like any other response.
+func TestGuards(t *testing.T) {
+	var deadline bool
+	s := newServer(t, slog.LevelInfo, func(d *server.Deps) {
+		d.Guards = append(d.Guards, func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, deadline = r.Context().Deadline()
+				if r.Header.Get("Authorization") != "Bearer ok" {
+					w.Header().Set("WWW-Authenticate", "Bearer")
+					w.WriteHeader(http.StatusUnauthorized)
+					return
+				}
+				next.ServeHTTP(w, r)
+			})
+		})
+	})
+	if rec := s.do(t, http.MethodGet, "/v1/items", "", "X-Request-ID", "guarded"); rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") != "Bearer" {
+		t.Errorf("GET /v1/items without credentials = %d, want the guard's 401", rec.Code)
+	}
+	if !deadline {
+		t.Error("the guard ran without the request timeout's deadline")
+	}
+	if rec := s.do(t, http.MethodGet, "/v1/items", "", "Authorization", "Bearer ok"); rec.Code != http.StatusOK {
+		t.Errorf("GET /v1/items with credentials = %d, want 200", rec.Code)
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if rec := s.do(t, http.MethodGet, path, ""); rec.Code != http.StatusOK {
+			t.Errorf("GET %s = %d, want 200: probes are never guarded", path, rec.Code)
+		}
+	}
+	var logged bool
+	for _, r := range s.logs.records(t) {
+		if r["msg"] == "request" && r["request_id"] == "guarded" {
+			logged = r["status"] == float64(http.StatusUnauthorized)
+		}
+	}
+	if !logged {
+		t.Error("the guard's 401 is not in the access log")
+	}
+}

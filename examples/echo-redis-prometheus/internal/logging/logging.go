@@ -19,8 +19,9 @@ func New(w io.Writer, level slog.Leveler) *slog.Logger {
 }
 
 // Handler adds request_id to every record logged with a context that carries one
-// (requestid.NewContext); records logged without a
-// context, or with a context from outside a request, pass through as they are.
+// (requestid.NewContext);
+// records logged without a context, or with a context from outside a request, pass
+// through as they are.
 type Handler struct {
 	next slog.Handler
 }

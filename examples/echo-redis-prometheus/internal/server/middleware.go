@@ -20,6 +20,7 @@ import (
 func chain(deps Deps, router http.Handler) http.Handler {
 	clients := clientResolver{trusted: deps.Config.TrustedProxies}
 	h := bodyLimit(deps.Config.BodyLimitBytes, router)
+	h = guarded(deps.Guards, h)
 	h = requestTimeout(deps.Config.RequestTimeout, h)
 	h = rateLimit(newIPLimiter(deps.Config.RateLimitRPS, deps.Config.RateLimitBurst, deps.Config.RateLimitClients), clients, h)
 	access := recording{logger: deps.Logger, clients: clients, retryAfter: retryAfterHeader(deps.Config.RetryAfterUnavailable)}
@@ -127,7 +128,8 @@ func (o recording) record(next http.Handler) http.Handler {
 		start := time.Now()
 		client := r.Context() // inner middleware replace the request with derived contexts
 		rec := &recorder{ResponseWriter: w, retryAfter: o.retryAfter}
-		recovered(o.logger, rec, r.WithContext(context.WithValue(client, recorderKey{}, rec)), next)
+		r = r.WithContext(context.WithValue(client, recorderKey{}, rec))
+		recovered(o.logger, rec, r, next)
 		status := recordedStatus(client, max(rec.status, http.StatusOK))
 		elapsed := time.Since(start)
 		logRequest(o.logger, r, rec.route, o.clients, status, rec.size, elapsed)
@@ -176,6 +178,25 @@ func rateLimit(l *ipLimiter, clients clientResolver, next http.Handler) http.Han
 		w.Header().Set("Retry-After", secs)
 		writeProblem(w, r, problem.New(http.StatusTooManyRequests,
 			fmt.Sprintf("too many requests from this client, retry after %s s", secs)))
+	})
+}
+
+// guarded puts guards (Deps.Guards) in front of next for every request but the probes,
+// which orchestrators call without credentials.
+func guarded(guards []func(http.Handler) http.Handler, next http.Handler) http.Handler {
+	if len(guards) == 0 {
+		return next
+	}
+	h := next
+	for i := len(guards) - 1; i >= 0; i-- {
+		h = guards[i](h)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isProbe(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
 	})
 }
 

@@ -138,7 +138,10 @@ func (c *specChecker) check(method, path, contentType, body string, status int, 
 	if err != nil {
 		c.t.Fatalf("%s %s: no operation in %s: %v", method, path, specPath, err)
 	}
-	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route}
+	// Credentials are the auth guard's business (its own tests); here the document's
+	// security requirements are taken as met.
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
 	if validRequest {
 		if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
 			c.t.Fatalf("%s %s: the request does not match %s: %v", method, path, specPath, err)

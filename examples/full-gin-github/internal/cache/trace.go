@@ -18,9 +18,12 @@ import (
 var tracer = otel.Tracer("github.com/acme/orders-api/internal/cache")
 
 // tracingHook is the client's go-redis hook that makes a client span of every
-// command (and pipeline) sent in a traced context, named after the command
-// ("get"). Commands outside any trace (the background retries of failed
-// invalidations) make none. Spans name the command, never its keys or values.
+// command (and pipeline) sent in a sampled trace, named after the command ("get").
+// Commands outside any trace (the background retries of failed invalidations) make
+// none, nor do those of a request the sampler left out: their spans would record
+// nothing (the sampler follows the parent's decision), and a command passes no trace
+// context on, so such a span would only cost the request time. Spans name the
+// command, never its keys or values.
 type tracingHook struct {
 	attrs []attribute.KeyValue // of the server: system, database index, address
 }
@@ -44,7 +47,7 @@ func (h tracingHook) DialHook(next redis.DialHook) redis.DialHook { return next 
 // ProcessHook implements redis.Hook.
 func (h tracingHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if !trace.SpanContextFromContext(ctx).IsValid() {
+		if !trace.SpanContextFromContext(ctx).IsSampled() {
 			return next(ctx, cmd)
 		}
 		ctx, span := h.start(ctx, cmd.Name())
@@ -59,7 +62,7 @@ func (h tracingHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 // get, else "BATCH").
 func (h tracingHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if !trace.SpanContextFromContext(ctx).IsValid() {
+		if !trace.SpanContextFromContext(ctx).IsSampled() {
 			return next(ctx, cmds)
 		}
 		op := "BATCH"
@@ -73,9 +76,12 @@ func (h tracingHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 	}
 }
 
+// start starts the span of op with the server's attributes and attrs, gathered in
+// one slice (the SDK copies each WithAttributes option's into the span's own).
 func (h tracingHook) start(ctx context.Context, op string, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
-	return tracer.Start(ctx, op, trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(h.attrs...), trace.WithAttributes(semconv.DBOperationName(op)), trace.WithAttributes(attrs...))
+	all := make([]attribute.KeyValue, 0, len(h.attrs)+1+len(attrs))
+	all = append(append(append(all, h.attrs...), semconv.DBOperationName(op)), attrs...)
+	return tracer.Start(ctx, op, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(all...))
 }
 
 // end ends span, marking it failed unless err is nil or redis.Nil (a missing

@@ -96,3 +96,15 @@ func TestCommandsOutsideATraceMakeNoSpans(t *testing.T) {
 		}
 	}
 }
+
+// The requests the sampler leaves out are most requests: their commands cost no span.
+func TestCommandsOfAnUnsampledTraceMakeNoSpans(t *testing.T) {
+	c := openRedis(t)
+	ctx, tr := tracingtest.Unsampled(t)
+	if err := c.rdb.Echo(ctx, "unsampled").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if spans := tr.Spans("echo"); len(spans) != 0 {
+		t.Fatalf("a command of a trace not sampled made %d spans", len(spans))
+	}
+}

@@ -18,9 +18,12 @@ import (
 var tracer = otel.Tracer("github.com/acme/orders-api/internal/postgres")
 
 // queryTracer is the pool's pgx.QueryTracer: a client span for every query run in
-// a traced context (a request's), named "<operation> <table>" ("SELECT items").
+// a sampled trace (a request's), named "<operation> <table>" ("SELECT items").
 // Queries outside any trace make none: the outbox relay's polls and the pruning
 // of idempotency keys would otherwise start a trace of their own every few seconds.
+// Nor do the queries of a request the sampler left out: their spans would record
+// nothing (the sampler follows the parent's decision), and a query passes no trace
+// context on, so such a span would only cost the request time.
 //
 // A span holds the statement's text, which is safe to export: every statement the
 // service runs passes its values as parameters, and parameters are not recorded.
@@ -41,7 +44,7 @@ func newQueryTracer(cc *pgx.ConnConfig) *queryTracer {
 
 // TraceQueryStart implements pgx.QueryTracer.
 func (qt *queryTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
-	if !trace.SpanContextFromContext(ctx).IsValid() {
+	if !trace.SpanContextFromContext(ctx).IsSampled() {
 		return ctx
 	}
 	op, table := summarize(data.SQL)
@@ -55,10 +58,14 @@ func (qt *queryTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pg
 	return ctx
 }
 
-// TraceQueryEnd implements pgx.QueryTracer. Without a trace, TraceQueryStart
-// started no span and ctx holds none: End is a no-op.
+// TraceQueryEnd implements pgx.QueryTracer. Outside a sampled trace,
+// TraceQueryStart started no span: ctx holds the caller's span, if any, which is
+// not the query's to end.
 func (qt *queryTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryEndData) {
 	span := trace.SpanFromContext(ctx)
+	if !span.SpanContext().IsSampled() {
+		return
+	}
 	if err := data.Err; err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())

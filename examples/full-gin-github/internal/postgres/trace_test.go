@@ -86,6 +86,21 @@ func TestQueriesOutsideATraceMakeNoSpans(t *testing.T) {
 	}
 }
 
+// The requests the sampler leaves out are most requests: their queries cost no span.
+func TestQueriesOfAnUnsampledTraceMakeNoSpans(t *testing.T) {
+	db := migrated(t)
+	ctx, tr := tracingtest.Unsampled(t)
+	if _, err := db.pool.Exec(ctx, `SELECT 1`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.pool.Exec(ctx, `SELECT * FROM no_such_table`); err == nil {
+		t.Fatal("a query of a missing table succeeded")
+	}
+	if spans := tr.Spans("SELECT"); len(spans) != 0 {
+		t.Fatalf("queries of a trace not sampled made %d spans", len(spans))
+	}
+}
+
 func TestSummarize(t *testing.T) {
 	for _, tc := range []struct{ sql, op, table string }{
 		{`SELECT id, name FROM items WHERE id = $1`, "SELECT", "items"},

@@ -1,6 +1,7 @@
 package tracing
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"strconv"
@@ -37,22 +38,31 @@ type Request struct {
 	method string
 }
 
+// serverStart are the options of every server span, made once: a variadic
+// argument list built on each call would be allocated on each request.
+var serverStart = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
+
 // Start starts r's server span, a child of the trace context in r's headers (W3C
-// traceparent, through the global propagator) when there is one, and returns r with
-// the span in its context. The span is named by the method until End names its route.
-// Attributes are set only on a span that records (one the sampler kept), so that the
-// requests not sampled cost little more than the span itself.
-func (s Server) Start(r *http.Request) (*http.Request, Request) {
-	ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+// traceparent, through the global propagator) when there is one, and returns ctx
+// (r's context, or one derived from it) with the span in it. The span is named by
+// the method until End names its route.
+//
+// Most requests are not sampled, and for them Start is the whole cost of tracing: the
+// propagator's look-up of headers that are usually absent (see headerCarrier) and a
+// span that records nothing but carries the trace context on, to the log lines and to
+// what the request sends downstream (the outbox's traceparent). Attributes are worked
+// out only for a span that records (one the sampler kept).
+func (s Server) Start(ctx context.Context, r *http.Request) (context.Context, Request) {
+	ctx = otel.GetTextMapPropagator().Extract(ctx, headerCarrier(r.Header))
 	method, known := requestMethod(r.Method)
 	name := method
 	if !known {
 		name = "HTTP" // the specification's name when the method is not a known one
 	}
-	ctx, span := s.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer))
+	ctx, span := s.tracer.Start(ctx, name, serverStart...)
 	q := Request{span: span, method: name}
 	if !span.IsRecording() {
-		return r.WithContext(ctx), q
+		return ctx, q
 	}
 	scheme := "http"
 	if r.TLS != nil {
@@ -73,8 +83,48 @@ func (s Server) Start(r *http.Request) (*http.Request, Request) {
 		attrs = append(attrs, semconv.UserAgentOriginal(ua))
 	}
 	span.SetAttributes(attrs...)
-	return r.WithContext(ctx), q
+	return ctx, q
 }
+
+// headerCarrier is propagation.HeaderCarrier without the cost of http.Header.Get on
+// every request: Get canonicalizes its key, and the canonical form of a lower-case
+// name such as "traceparent" is a new string each time. The server stores the
+// headers of a request in canonical form, so the W3C propagators' fields are looked
+// up by their canonical names directly; other keys go through http.Header.
+type headerCarrier http.Header
+
+// The Baggage propagator reads every baggage header through Values.
+var _ interface {
+	propagation.TextMapCarrier
+	propagation.ValuesGetter
+} = headerCarrier(nil)
+
+// Values returns the values of the header key.
+func (c headerCarrier) Values(key string) []string {
+	switch key {
+	case "traceparent":
+		return c["Traceparent"]
+	case "tracestate":
+		return c["Tracestate"]
+	case "baggage":
+		return c["Baggage"]
+	}
+	return http.Header(c).Values(key)
+}
+
+// Get returns the first value of the header key, "" when there is none.
+func (c headerCarrier) Get(key string) string {
+	if v := c.Values(key); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// Set sets the header key to value.
+func (c headerCarrier) Set(key, value string) { http.Header(c).Set(key, value) }
+
+// Keys returns the names of the headers.
+func (c headerCarrier) Keys() []string { return propagation.HeaderCarrier(c).Keys() }
 
 // Recording reports whether the span records (the sampler kept it): only then are
 // the attributes worth working out.

@@ -28,6 +28,10 @@ type Deps struct {
 	Health *health.Registry
 	// Routes are served besides the API's own: the routes of components wired in main.
 	Routes []Route
+	// Guards wrap every route but the probes, first one outermost, inside the rate limit and
+	// the request timeout (so a guard's own I/O is bounded by it): an auth component's
+	// token check, wired in main.
+	Guards []func(http.Handler) http.Handler
 }
 
 // New returns the service's HTTP handler: the middleware chain in front of the

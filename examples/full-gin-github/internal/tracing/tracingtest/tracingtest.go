@@ -4,6 +4,7 @@ package tracingtest
 
 import (
 	"context"
+	"crypto/rand"
 	"sync"
 	"testing"
 
@@ -27,6 +28,28 @@ var (
 // provider set, so tests share one recorder and tell their spans apart by trace.
 func Start(t testing.TB) (context.Context, *Trace) {
 	t.Helper()
+	installRecorder()
+	ctx, root := otel.Tracer("tracingtest").Start(t.Context(), t.Name())
+	t.Cleanup(func() { root.End() })
+	return ctx, &Trace{Root: root.SpanContext()}
+}
+
+// Unsampled returns a context in a new trace that the sampler left out, as a request
+// not sampled has it (a valid trace context whose sampled flag is off), and that
+// trace. The recorder samples every span it is asked to start, so a span started in
+// the trace shows in Spans: instrumentation should start none there.
+func Unsampled(t testing.TB) (context.Context, *Trace) {
+	t.Helper()
+	installRecorder()
+	var cfg trace.SpanContextConfig
+	_, _ = rand.Read(cfg.TraceID[:])
+	_, _ = rand.Read(cfg.SpanID[:])
+	sc := trace.NewSpanContext(cfg)
+	return trace.ContextWithSpanContext(t.Context(), sc), &Trace{Root: sc}
+}
+
+// installRecorder makes the global TracerProvider record every span in memory (see Start).
+func installRecorder() {
 	install.Do(func() {
 		otel.SetTracerProvider(sdktrace.NewTracerProvider(
 			sdktrace.WithSampler(sdktrace.AlwaysSample()),
@@ -34,9 +57,6 @@ func Start(t testing.TB) (context.Context, *Trace) {
 		))
 		otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
 	})
-	ctx, root := otel.Tracer("tracingtest").Start(t.Context(), t.Name())
-	t.Cleanup(func() { root.End() })
-	return ctx, &Trace{Root: root.SpanContext()}
 }
 
 // Trace is the trace of a test's root span.
