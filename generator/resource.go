@@ -43,7 +43,7 @@ type Field struct {
 // String writes the field in the --field form, which is also how the spec records it.
 func (f Field) String() string {
 	parts := []string{f.Name, f.Type}
-	if f.Type == "enum" {
+	if f.Type == "enum" && len(f.Enum) > 0 {
 		parts[1] = "enum(" + strings.Join(f.Enum, "|") + ")"
 	}
 	if f.Required {
@@ -58,7 +58,7 @@ func (f Field) String() string {
 	if f.Max != nil {
 		parts = append(parts, "max="+strconv.FormatInt(*f.Max, 10))
 	}
-	if f.MaxLen > 0 {
+	if f.MaxLen != 0 { // never negative once parsed; a mapping's bad value goes through to ParseField's check
 		parts = append(parts, "maxlen="+strconv.Itoa(f.MaxLen))
 	}
 	if f.Default != nil {
@@ -114,30 +114,13 @@ func (f *Field) UnmarshalYAML(n *yaml.Node) error {
 	if err := n.Decode(&m); err != nil {
 		return err
 	}
-	typ := m.Type
-	if typ == "enum" && len(m.Values) > 0 {
-		typ = "enum(" + strings.Join(m.Values, "|") + ")"
+	// The mapping is checked as the --field form it stands for, so both forms take the same
+	// checks and the same errors.
+	form := Field{Name: m.Name, Type: m.Type, Required: m.Required, Unique: m.Unique, Min: m.Min, Max: m.Max, MaxLen: m.MaxLen, Default: m.Default}
+	if m.Type == "enum" {
+		form.Enum = m.Values
 	}
-	parts := []string{m.Name, typ}
-	if m.Required {
-		parts = append(parts, "required")
-	}
-	if m.Unique {
-		parts = append(parts, "unique")
-	}
-	if m.Min != nil {
-		parts = append(parts, "min="+strconv.FormatInt(*m.Min, 10))
-	}
-	if m.Max != nil {
-		parts = append(parts, "max="+strconv.FormatInt(*m.Max, 10))
-	}
-	if m.MaxLen != 0 {
-		parts = append(parts, "maxlen="+strconv.Itoa(m.MaxLen))
-	}
-	if m.Default != nil {
-		parts = append(parts, "default="+*m.Default)
-	}
-	parsed, err := ParseField(strings.Join(parts, ":"))
+	parsed, err := ParseField(form.String())
 	if err != nil {
 		return fmt.Errorf("line %d: %w", n.Line, err)
 	}
