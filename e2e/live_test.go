@@ -2,11 +2,14 @@ package e2e
 
 import (
 	"crypto/rand"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -85,4 +88,40 @@ func seriesValue(t *testing.T, body, series string) float64 {
 		t.Fatalf("%s = %q: %v", series, m[1], err)
 	}
 	return v
+}
+
+// hungListener is a dependency that hangs, the way a stopped or overloaded server does: it
+// listens on a loopback port, accepts connections, reads everything and never answers. It
+// returns its address.
+func hungListener(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Go(func() { _, _ = io.Copy(io.Discard, c) }) // read everything, answer nothing
+		}
+	})
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln.Addr().String()
 }

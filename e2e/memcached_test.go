@@ -168,37 +168,10 @@ func TestMemcachedService(t *testing.T) {
 			}
 
 			if row.broker == "kafka" && row.metrics == "prometheus" {
-				deadline := time.Now().Add(30 * time.Second)
-				for seriesValue(t, metrics(), "outbox_pending_events") != 0 {
-					if time.Now().After(deadline) {
-						t.Fatalf("outbox_pending_events not 0 after 30s\nlogs:\n%s", tail(s.logs.String(), 20))
-					}
-					time.Sleep(200 * time.Millisecond)
-				}
+				waitMetric(t, s, "outbox_pending_events", "0", func(v float64) bool { return v == 0 })
 			}
 		})
 	}
-}
-
-// hungListener is a Memcached that hangs: it accepts connections and never answers. It
-// returns its address.
-func hungListener(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { _ = conn.Close() })
-		}
-	}()
-	return ln.Addr().String()
 }
 
 // memcachedGet reads key from the first server of servers ("" when absent). It speaks just

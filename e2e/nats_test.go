@@ -109,7 +109,7 @@ func TestNATSService(t *testing.T) {
 	s.stop(t)
 
 	// The server hangs: writes are answered at once, their events wait, and shutdown is in time.
-	hung := hungBroker(t)
+	hung := hungListener(t)
 	hungEnv := append(svcEnv[:len(svcEnv):len(svcEnv)], "NATS_URL=nats://"+hung, "NATS_PUBLISH_TIMEOUT=500ms")
 	h := startBinary(t, s.Bin, hungEnv)
 	waitStorage(t, h)

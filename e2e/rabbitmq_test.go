@@ -5,14 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -101,7 +98,7 @@ func TestRabbitMQService(t *testing.T) {
 	// The service above shares the database: as another replica its relay would publish the
 	// hung one's events.
 	s.stop(t)
-	hung := hungBroker(t)
+	hung := hungListener(t)
 	h := startService(t, l.Dir, l.Name, append([]string{"DATABASE_URL=" + l.DatabaseURL},
 		"AMQP_URL=amqp://guest:guest@"+hung+"/", "AMQP_EXCHANGE="+exchange, "AMQP_QUEUE="+queue,
 		"AMQP_PUBLISH_TIMEOUT=300ms", "AMQP_CONSUMER_ENABLED=true", "OUTBOX_POLL_INTERVAL=50ms",
@@ -176,41 +173,6 @@ func waitMetric(t *testing.T, s *runningService, name, want string, ok func(floa
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// hungBroker listens on a loopback port, accepts connections and never answers. It returns
-// its address.
-func hungBroker(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() { _, _ = io.Copy(io.Discard, c) }) // read everything, answer nothing
-		}
-	})
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
 }
 
 // amqpPeek is a small AMQP client built from source here, with the amqp091-go that generated
