@@ -226,22 +226,7 @@ func (a *ackedIDs) list() []string {
 // waitStorage polls /readyz until PostgreSQL (migrated) and Redis pass; the broker may not.
 func waitStorage(t *testing.T, s *runningService) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		r := call(s.URL, "GET", "/readyz", "", nil)
-		var rep struct {
-			Checks map[string][]struct{ Status string } `json:"checks"`
-		}
-		_ = json.Unmarshal([]byte(r.body), &rep)
-		pass := func(dep string) bool { return len(rep.Checks[dep]) > 0 && rep.Checks[dep][0].Status == "pass" }
-		if pass("postgres") && pass("redis") {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz = %d %s after 30s\nlogs:\n%s", r.status, r.body, s.logs)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitChecks(t, s, "postgres", "redis")
 }
 
 // restartService starts the binary of s (which has exited) again on the same ports.

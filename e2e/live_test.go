@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"io"
 	"net"
 	"os"
@@ -124,4 +125,28 @@ func hungListener(t *testing.T) string {
 		wg.Wait()
 	})
 	return ln.Addr().String()
+}
+
+// waitChecks polls /readyz until the checks named pass.
+func waitChecks(t *testing.T, s *runningService, deps ...string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := call(s.URL, "GET", "/readyz", "", nil)
+		var rep struct {
+			Checks map[string][]struct{ Status string } `json:"checks"`
+		}
+		_ = json.Unmarshal([]byte(r.body), &rep)
+		ready := true
+		for _, d := range deps {
+			ready = ready && len(rep.Checks[d]) > 0 && rep.Checks[d][0].Status == "pass"
+		}
+		if ready {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz = %d %s after 30s, want %v passing\nlogs:\n%s", r.status, r.body, deps, s.logs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -124,30 +124,6 @@ func TestRabbitMQService(t *testing.T) {
 	}
 }
 
-// waitChecks polls /readyz until the checks named pass.
-func waitChecks(t *testing.T, s *runningService, deps ...string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		r := call(s.URL, "GET", "/readyz", "", nil)
-		var rep struct {
-			Checks map[string][]struct{ Status string } `json:"checks"`
-		}
-		_ = json.Unmarshal([]byte(r.body), &rep)
-		ready := true
-		for _, d := range deps {
-			ready = ready && len(rep.Checks[d]) > 0 && rep.Checks[d][0].Status == "pass"
-		}
-		if ready {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz = %d %s after 30s, want %v passing\nlogs:\n%s", r.status, r.body, deps, s.logs)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // metricValue is the value of an unlabelled metric on the admin port's /metrics (-1 when absent).
 func metricValue(t *testing.T, s *runningService, name string) float64 {
 	t.Helper()
