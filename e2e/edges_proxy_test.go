@@ -72,8 +72,8 @@ func TestEdgesProxiesAndRequestLogs(t *testing.T) {
 	})
 
 	t.Run("request logs", func(t *testing.T) {
-		// Redis refuses connections: the cache logs, within the request, that it could not
-		// invalidate the new item's key.
+		// Redis refuses connections: the cache logs, within an update, that it could not
+		// invalidate the item's key (a create leaves the cache alone).
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -91,6 +91,10 @@ func TestEdgesProxiesAndRequestLogs(t *testing.T) {
 		}
 		if r.status != 201 {
 			t.Fatalf("POST /v1/items = %d %s", r.status, r.body)
+		}
+		r = call(s.URL, "PUT", r.header.Get("Location"), `{"name":"logged","price":4}`, nil)
+		if r.status != 200 {
+			t.Fatalf("PUT of the new item = %d %s", r.status, r.body)
 		}
 		id := r.header.Get("X-Request-ID")
 		if id == "" {
