@@ -26,7 +26,9 @@
 # server back to back on each endpoint, in alternating order (hand-written first in odd runs),
 # and a ratio is the median of the runs' paired ratios. Beside throughput it reports each
 # server's CPU time per request (from /proc), which other load on the machine disturbs less.
-# Then a constant-rate run at 80 % of the service's own peak gives the service's p99.
+# Then a constant-rate run at 80 % of the service's own peak gives the service's p99, and
+# one of the hand-written server at the same rate gives what the machine itself allows
+# there (load generator, PostgreSQL and Redis share its CPUs): printed beside, for reading.
 #
 # It ends with, per framework and endpoint:
 #   ratio <framework> <endpoint> vs handwritten: X.XX
@@ -181,8 +183,9 @@ for fw in $frameworks; do
     peak=$(attack "service-$fw" "$ep" 0 "$duration" | python3 -c 'import json, sys; print(json.load(sys.stdin)["throughput"])')
     rate=$(awk -v p="$peak" 'BEGIN {printf "%d", p * 0.8}')
     out=$(attack "service-$fw" "$ep" "$rate" "$rate_duration")
-    python3 -c 'import json, sys; r = json.loads(sys.argv[4]); print(sys.argv[1], sys.argv[2], sys.argv[3], "%.3f" % (r["latencies"]["99th"] / 1e6), "%.3f" % (r["success"]))' \
-      "$fw" "$ep" "$rate" "$out" >>"$rates"
+    hand=$(attack "handwritten-$fw" "$ep" "$rate" "$rate_duration")
+    python3 -c 'import json, sys; r, h = json.loads(sys.argv[4]), json.loads(sys.argv[5]); print(sys.argv[1], sys.argv[2], sys.argv[3], "%.3f" % (r["latencies"]["99th"] / 1e6), "%.3f" % (r["success"]), "%.3f" % (h["latencies"]["99th"] / 1e6))' \
+      "$fw" "$ep" "$rate" "$out" "$hand" >>"$rates"
     log "constant rate: $(tail -1 "$rates")"
   done
 done
@@ -218,8 +221,8 @@ for fw in fws:
         cpu = [by[(run, "handwritten-" + fw, ep)][2] / by[(run, "service-" + fw, ep)][2] for run in runs]
         print("%-7s %-9s paired ratios %s; CPU per request handwritten/service %.2f" % (fw, ep, " ".join("%.2f" % p for p in pairs), med(cpu)))
 for line in open(rates_file):
-    fw, ep, rate, p99, success = line.split()
-    print("%-7s %-9s constant rate %s/s: p99 %s ms, success %.1f %%" % (fw, ep, rate, p99, 100 * float(success)))
+    fw, ep, rate, p99, success, hand_p99 = line.split()
+    print("%-7s %-9s constant rate %s/s: p99 %s ms, success %.1f %%; hand-written at that rate: p99 %s ms" % (fw, ep, rate, p99, 100 * float(success), hand_p99))
 ok = True
 for fw in fws:
     for ep in eps:
