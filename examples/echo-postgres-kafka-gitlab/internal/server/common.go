@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"gitlab.com/acme/billing/internal/items"
+	"gitlab.com/acme/billing/internal/logging"
 	"gitlab.com/acme/billing/internal/problem"
 	"gitlab.com/acme/billing/internal/requestid"
 )
@@ -48,15 +49,15 @@ func setSecurityHeaders(h http.Header) {
 }
 
 // withRequestID resolves the request's ID (a sane incoming X-Request-ID, else a new
-// one), echoes it in the response and stores it in the request context.
-func withRequestID(w http.ResponseWriter, r *http.Request) *http.Request {
+// one), echoes it in the response and returns ctx carrying it.
+func withRequestID(ctx context.Context, w http.ResponseWriter, r *http.Request) context.Context {
 	var incoming string
 	if v := r.Header[requestIDKey]; len(v) > 0 { // Header.Get would canonicalise the key on every request
 		incoming = v[0]
 	}
 	id := requestid.Resolve(incoming)
 	w.Header()[requestIDKey] = []string{id}
-	return r.WithContext(requestid.NewContext(r.Context(), id))
+	return requestid.NewContext(ctx, id)
 }
 
 // statusClientClosed is the status the access log and the metrics record for a
@@ -79,7 +80,7 @@ func recordedStatus(client context.Context, written int) int {
 // server errors to error level, and a client that left (statusClientClosed) to
 // warning level, marked client_gone. The request ID comes from the context (see
 // internal/logging), as on every line logged with it.
-func logRequest(logger *slog.Logger, r *http.Request, route string, clients clientResolver, status int, size int64, elapsed time.Duration) {
+func logRequest(logger *slog.Logger, r *http.Request, route string, clients clientResolver, status int, size int64, end time.Time, elapsed time.Duration) {
 	gone := status == statusClientClosed
 	level := slog.LevelInfo
 	switch {
@@ -94,19 +95,10 @@ func logRequest(logger *slog.Logger, r *http.Request, route string, clients clie
 	if !logger.Enabled(ctx, level) {
 		return
 	}
-	attrs := []slog.Attr{
-		slog.String("method", r.Method),
-		slog.String("route", route),
-		slog.String("path", r.URL.Path),
-		slog.Int("status", status),
-		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
-		slog.Int64("bytes", max(size, 0)),
-		slog.String("client_ip", clientString(clients.addr(r))),
-	}
-	if gone {
-		attrs = append(attrs, slog.Bool("client_gone", true))
-	}
-	logger.LogAttrs(ctx, level, "request", attrs...)
+	logging.LogRequest(ctx, logger, level, end, logging.Request{
+		Method: r.Method, Route: route, Path: r.URL.Path, Status: status, Duration: elapsed,
+		Bytes: size, ClientIP: clientString(clients.addr(r)), ClientGone: gone,
+	})
 }
 
 // logPanic records a recovered panic with its stack, which the client never sees.

@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 	"strings"
+
+	"gitlab.com/acme/billing/internal/memo"
 )
 
 // Route is one method and path pattern the router serves, and its handler.
@@ -23,7 +25,7 @@ const itemPattern = itemsPath + "/{id}"
 // Routes lists every route New(deps) serves: the probes, the /v1 API, the routes of
 // the components that fill the server.routes slot, and deps.Routes.
 func Routes(deps Deps) []Route {
-	h := itemHandlers{svc: deps.Items, logger: deps.Logger}
+	h := itemHandlers{svc: deps.Items, logger: deps.Logger, bodies: memo.New[itemBody]()}
 	routes := []Route{
 		{Method: http.MethodGet, Pattern: livenessPath, Handler: deps.Health.Liveness()},
 		{Method: http.MethodGet, Pattern: readinessPath, Handler: deps.Health.Readiness()},

@@ -27,7 +27,6 @@ type Client struct {
 	rdb     *redis.Client
 	breaker *breaker.Breaker
 	logger  *slog.Logger
-	timeout time.Duration
 	ttl     time.Duration
 	prefix  string
 	metrics Metrics
@@ -66,7 +65,6 @@ func Open(cfg config.Redis, b *breaker.Breaker, logger *slog.Logger, opts ...Opt
 		rdb:     rdb,
 		breaker: b,
 		logger:  logger,
-		timeout: cfg.Timeout,
 		ttl:     cfg.TTL,
 		prefix:  cfg.KeyPrefix,
 		metrics: noMetrics{},
@@ -133,11 +131,16 @@ func (c *Client) Check(ctx context.Context) error {
 	}
 }
 
-// do runs one Redis call under the cache timeout and the breaker. redis.Nil (a
-// missing key) is an answer, not a failure.
+// do runs one Redis call under the breaker. redis.Nil (a missing key) is an answer,
+// not a failure.
+//
+// The cache timeout bounds the call through go-redis's own deadlines, set in Open:
+// the wait for a pooled connection, the dial, the write and the read each end after
+// REDIS_TIMEOUT (no retries), so a hung Redis costs a call one timeout — its write
+// lands in the socket buffer and its read times out. A context deadline here would
+// bound nothing more: go-redis does not use one for socket I/O (its
+// ContextTimeoutEnabled is off), and it would cost a timer per call.
 func (c *Client) do(ctx context.Context, fn func(ctx context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
 	err := c.breaker.Do(func() error {
 		err := fn(ctx)
 		if errors.Is(err, redis.Nil) {

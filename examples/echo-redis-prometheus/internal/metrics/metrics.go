@@ -54,6 +54,9 @@ type seriesKey struct {
 	status        int
 }
 
+// durationBuckets are the upper bounds of the latency histogram's buckets.
+var durationBuckets = prometheus.DefBuckets
+
 type series struct {
 	requests prometheus.Counter
 	duration prometheus.Observer
@@ -71,7 +74,7 @@ func New() *Metrics {
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "http_request_duration_seconds",
 			Help:    "Time to handle an HTTP request, by route template and method.",
-			Buckets: prometheus.DefBuckets,
+			Buckets: durationBuckets,
 		}, []string{"route", "method"}),
 	}
 	reg.MustRegister(

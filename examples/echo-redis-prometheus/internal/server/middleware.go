@@ -14,20 +14,21 @@ import (
 	"github.com/acme/catalog/internal/problem"
 )
 
-// chain puts the middleware in front of the router. Order matters: headers and the
-// request ID first so that every response carries them; the record (access log, panic
-// recovery, RED metrics) outside the rest so that it sees the 429, 413 and 503 they answer.
+// chain puts the middleware in front of the router. Order matters: headers first so
+// that every response carries them; the record (request ID, request timeout,
+// access log, panic recovery, RED metrics) outside the rest so that it sees the 429,
+// 413 and 503 they answer.
 func chain(deps Deps, router http.Handler) http.Handler {
 	clients := clientResolver{trusted: deps.Config.TrustedProxies}
 	h := bodyLimit(deps.Config.BodyLimitBytes, router)
 	h = guarded(deps.Guards, h)
-	h = requestTimeout(deps.Config.RequestTimeout, h)
 	h = rateLimit(newIPLimiter(deps.Config.RateLimitRPS, deps.Config.RateLimitBurst, deps.Config.RateLimitClients), clients, h)
-	access := recording{logger: deps.Logger, clients: clients, retryAfter: retryAfterHeader(deps.Config.RetryAfterUnavailable)}
+	access := recording{logger: deps.Logger, clients: clients, timeout: deps.Config.RequestTimeout,
+		retryAfter: retryAfterHeader(deps.Config.RetryAfterUnavailable)}
 	if deps.Metrics != nil {
 		access.observe = deps.Metrics.Observe
 	}
-	return securityHeaders(requestID(access.record(h)))
+	return securityHeaders(access.record(h))
 }
 
 // retryAfterHeader is the Retry-After value of 503 answers: how long the dependency or
@@ -40,12 +41,6 @@ func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setSecurityHeaders(w.Header())
 		next.ServeHTTP(w, r)
-	})
-}
-
-func requestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, withRequestID(w, r))
 	})
 }
 
@@ -106,33 +101,47 @@ func (w *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 // recording is what record needs: where the access log goes, who is told of each
-// request (the RED metrics; nil for no one), how clients are told apart, and the
-// Retry-After of 503 answers.
+// request (the RED metrics; nil for no one), how clients are told apart, the request
+// timeout, and the Retry-After of 503 answers.
 type recording struct {
 	logger     *slog.Logger
 	observe    observer
 	clients    clientResolver
+	timeout    time.Duration
 	retryAfter []string
 }
 
-// record writes the access log line of every request and tells observe of it, and
-// turns a panic into a logged stack and a 500 problem, keeping the process and the
-// connection alive. The status recorded for a client that left is statusClientClosed.
+// record gives every request its ID and, but for the probes, its deadline (the
+// request timeout: the service and its dependencies give up when it passes, and the
+// handler answers 503); it writes the access log line of every request and tells
+// observe of it, and turns a panic into a logged stack and a 500 problem, keeping the
+// process and the connection alive. The status recorded for a client that left is
+// statusClientClosed.
+//
+// The ID, the recorder and the deadline are in one middleware because each context
+// value needs the request copied (WithContext): here the request is copied once.
 func (o recording) record(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		client := withRequestID(r.Context(), w, r) // without the deadline: a client that left is told from a timeout by it
 		probe := isProbe(r.URL.Path)
-		if probe && r.URL.Path != readinessPath && !o.logger.Enabled(r.Context(), slog.LevelDebug) {
-			recovered(o.logger, w, r, next) // logged at debug level, never observed, never a 503: skip even the clock
+		if probe && r.URL.Path != readinessPath && !o.logger.Enabled(client, slog.LevelDebug) {
+			recovered(o.logger, w, r.WithContext(client), next) // logged at debug level, never observed, never a 503: skip even the clock
 			return
 		}
 		start := time.Now()
-		client := r.Context() // inner middleware replace the request with derived contexts
 		rec := &recorder{ResponseWriter: w, retryAfter: o.retryAfter}
-		r = r.WithContext(context.WithValue(client, recorderKey{}, rec))
+		ctx := context.WithValue(client, recorderKey{}, rec)
+		if !probe { // no I/O on liveness; readiness checks carry their own timeouts
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, o.timeout)
+			defer cancel()
+		}
+		r = r.WithContext(ctx)
 		recovered(o.logger, rec, r, next)
 		status := recordedStatus(client, max(rec.status, http.StatusOK))
-		elapsed := time.Since(start)
-		logRequest(o.logger, r, rec.route, o.clients, status, rec.size, elapsed)
+		end := time.Now()
+		elapsed := end.Sub(start)
+		logRequest(o.logger, r, rec.route, o.clients, status, rec.size, end, elapsed)
 		if o.observe != nil && !probe {
 			o.observe(client, r.Method, rec.route, status, elapsed)
 		}
@@ -197,20 +206,6 @@ func guarded(guards []func(http.Handler) http.Handler, next http.Handler) http.H
 			return
 		}
 		h.ServeHTTP(w, r)
-	})
-}
-
-// requestTimeout puts a deadline on the request context; the service and its
-// dependencies give up when it passes, and the handler answers 503.
-func requestTimeout(d time.Duration, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isProbe(r.URL.Path) {
-			next.ServeHTTP(w, r) // no I/O on liveness; readiness checks carry their own timeouts
-			return
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), d)
-		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

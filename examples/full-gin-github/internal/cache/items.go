@@ -52,13 +52,14 @@ type ItemCache struct {
 	c       *Client
 	next    items.Repository
 	flights flights[items.Item]
+	decoder decoder[items.Item]
 }
 
 var _ items.Repository = (*ItemCache)(nil)
 
 // Items returns a cache-aside repository in front of next.
 func (c *Client) Items(next items.Repository) *ItemCache {
-	return &ItemCache{c: c, next: next}
+	return &ItemCache{c: c, next: next, decoder: newDecoder(func(it items.Item) string { return it.ID })}
 }
 
 func (r *ItemCache) itemKey(id string) string { return r.c.key("items:" + id) }
@@ -80,8 +81,7 @@ func (r *ItemCache) Get(ctx context.Context, id string) (items.Item, error) {
 	fill, unreadable := true, []byte(nil)
 	switch {
 	case err == nil && bytes.HasPrefix(raw, []byte(itemSchema)):
-		var item items.Item
-		if jerr := json.Unmarshal(raw[len(itemSchema):], &item); jerr == nil && item.ID == id {
+		if item, ok := r.decoder.decode(id, raw[len(itemSchema):]); ok {
 			r.c.metrics.Hit()
 			return item, nil
 		}
@@ -137,30 +137,25 @@ func (r *ItemCache) load(ctx context.Context, key, id string, unreadable []byte)
 
 // invalidate deletes the cached entry of id, and with it any fill's lease, after a
 // write. It runs whatever the write returned: one that failed on a timeout may
-// still have committed. With retry, a delete that fails is remembered and retried
-// in the background, and reads of id bypass the cache until it succeeds.
-func (r *ItemCache) invalidate(ctx context.Context, id string, retry bool) {
+// still have committed. A delete that fails is remembered and retried in the
+// background, and reads of id bypass the cache until it succeeds.
+func (r *ItemCache) invalidate(ctx context.Context, id string) {
 	r.flights.forget(id)
 	key := r.itemKey(id)
 	// The write has happened even when the request is being cancelled: try anyway.
-	err := r.c.deleteEntry(context.WithoutCancel(ctx), key, retry)
-	switch {
-	case err == nil:
-	case retry:
+	if err := r.c.deleteEntry(context.WithoutCancel(ctx), key); err != nil {
 		r.c.logger.WarnContext(ctx, "cache invalidation failed; retrying it, and reading the item from the repository meanwhile",
 			slog.String("key", key), slog.Any("error", err))
-	default:
-		r.c.logger.DebugContext(ctx, "cache invalidation of a new item failed", "key", key, "error", err)
 	}
 }
 
-// Create implements items.Repository. Nothing can be cached under a new ID, but
-// deleting the key anyway keeps "every write invalidates" free of assumptions
-// about how IDs are chosen. A failed delete is not retried: an entry under the
-// ID could only be left by an earlier delete of an item with that ID, and that
-// delete's own invalidation is retried if it failed.
+// Create implements items.Repository. It leaves the cache alone: nothing can be
+// cached under a new item's ID. The ID is random (items.Service.Create), so no
+// earlier item had it, and a read of an ID that does not exist yet caches nothing
+// (misses are not cached); a fill that reads the new row after the commit caches
+// the row as created, which is its current state. That spares every create a
+// cache round trip.
 func (r *ItemCache) Create(ctx context.Context, item items.Item, idem items.Idempotency) (items.Item, bool, error) {
-	defer r.invalidate(ctx, item.ID, false)
 	return r.next.Create(ctx, item, idem)
 }
 
@@ -171,12 +166,12 @@ func (r *ItemCache) List(ctx context.Context, after string, limit int) ([]items.
 
 // Update implements items.Repository.
 func (r *ItemCache) Update(ctx context.Context, item items.Item, ifVersion int64) (items.Item, error) {
-	defer r.invalidate(ctx, item.ID, true)
+	defer r.invalidate(ctx, item.ID)
 	return r.next.Update(ctx, item, ifVersion)
 }
 
 // Delete implements items.Repository.
 func (r *ItemCache) Delete(ctx context.Context, id string, ifVersion int64) error {
-	defer r.invalidate(ctx, id, true)
+	defer r.invalidate(ctx, id)
 	return r.next.Delete(ctx, id, ifVersion)
 }

@@ -123,15 +123,13 @@ func (p *pending) flushed(seq uint64) {
 	}
 }
 
-// deleteEntry deletes key after a write. On failure the key is, with retry,
-// remembered and retried; on success the retry loop is woken if anything is
+// deleteEntry deletes key after a write. On failure the key is remembered and
+// retried; on success the retry loop is woken if anything is
 // pending, as Redis is likely back.
-func (c *Client) deleteEntry(ctx context.Context, key string, retry bool) error {
+func (c *Client) deleteEntry(ctx context.Context, key string) error {
 	err := c.do(ctx, func(ctx context.Context) error { return c.rdb.Del(ctx, key).Err() })
 	if err != nil {
-		if retry {
-			c.pending.add(key)
-		}
+		c.pending.add(key)
 		return err
 	}
 	if c.pending.any.Load() {

@@ -11,8 +11,10 @@ package metrics
 import (
 	"context"
 	"net/http"
+	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -61,10 +63,38 @@ type exemplarObserver interface {
 	prometheus.ExemplarObserver
 }
 
+// exemplarInterval is the least time between two exemplars of one bucket of one
+// series. An observation with an exemplar costs about ten plain ones (client_golang
+// builds the exemplar's labels, timestamp and protobuf each time, nine allocations),
+// and a bucket keeps only its latest exemplar, of which a scrape sees one: so a
+// bucket's first sampled observation gets its exemplar at once, later ones at most
+// one per interval, shorter than any scrape interval.
+const exemplarInterval = 5 * time.Second
+
+// exemplarClock is when each bucket of a series (+Inf last) last got an exemplar, in
+// Unix nanoseconds (0: never).
+type exemplarClock []atomic.Int64
+
+// due reports whether an observation of seconds may carry an exemplar now, and if so
+// counts it as the bucket's latest: one atomic load on most sampled requests.
+func (c exemplarClock) due(seconds float64) bool {
+	bucket := &c[sort.SearchFloat64s(durationBuckets, seconds)] // the histogram's own rule: the first upper bound >= seconds
+	last, now := bucket.Load(), time.Now().UnixNano()
+	if last != 0 && now-last < int64(exemplarInterval) {
+		return false
+	}
+	return bucket.CompareAndSwap(last, now) // of concurrent observations, one gets it
+}
+
+// durationBuckets are the upper bounds of the latency histogram's buckets.
+var durationBuckets = prometheus.DefBuckets
+
 type series struct {
 	requests prometheus.Counter
 	// duration takes exemplars: the trace IDs of sampled requests.
 	duration exemplarObserver
+	// exemplars limits them to one per bucket and exemplarInterval.
+	exemplars exemplarClock
 }
 
 // New returns a registry with the HTTP, Go runtime and process metrics registered.
@@ -79,7 +109,7 @@ func New() *Metrics {
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "http_request_duration_seconds",
 			Help:    "Time to handle an HTTP request, by route template and method.",
-			Buckets: prometheus.DefBuckets,
+			Buckets: durationBuckets,
 		}, []string{"route", "method"}),
 	}
 	reg.MustRegister(
@@ -97,7 +127,8 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
 // Observe records one handled request. route is the route template; "" (no route
 // matched) is recorded as "unmatched", and a method outside the standard set as OTHER.
 // When ctx carries a sampled span, its trace ID is the duration's exemplar, so that a
-// latency spike on a dashboard leads to traces of requests in it.
+// latency spike on a dashboard leads to traces of requests in it (the first in its
+// bucket, then at most one per exemplarInterval).
 func (m *Metrics) Observe(ctx context.Context, method, route string, status int, elapsed time.Duration) {
 	if route == "" {
 		route = unmatchedRoute
@@ -109,11 +140,13 @@ func (m *Metrics) Observe(ctx context.Context, method, route string, status int,
 		v, _ = m.series.LoadOrStore(key, series{
 			requests: m.requests.WithLabelValues(route, method, strconv.Itoa(status)),
 			duration: m.duration.WithLabelValues(route, method).(exemplarObserver),
+			// One clock per bucket, +Inf included.
+			exemplars: make(exemplarClock, len(durationBuckets)+1),
 		})
 	}
 	s := v.(series)
 	s.requests.Inc()
-	if sc := trace.SpanContextFromContext(ctx); sc.IsSampled() {
+	if sc := trace.SpanContextFromContext(ctx); sc.IsSampled() && s.exemplars.due(elapsed.Seconds()) {
 		s.duration.ObserveWithExemplar(elapsed.Seconds(), prometheus.Labels{"trace_id": sc.TraceID().String()})
 		return
 	}

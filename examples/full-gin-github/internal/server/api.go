@@ -87,8 +87,7 @@ func decodeItemInput(r *http.Request) (items.Input, error) {
 // the body must be JSON, contain no unknown fields and nothing after the object.
 // Errors say what is wrong without echoing the body back.
 func decodeJSON(r *http.Request, dst any) error {
-	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mediaType != "application/json" {
+	if !isJSON(r.Header["Content-Type"]) {
 		return &requestError{status: http.StatusUnsupportedMediaType, detail: "Content-Type must be application/json"}
 	}
 	dec := json.NewDecoder(r.Body)
@@ -104,6 +103,20 @@ func decodeJSON(r *http.Request, dst any) error {
 		return badRequest("the request body must contain a single JSON object")
 	}
 	return nil
+}
+
+// isJSON reports whether a request's Content-Type values say JSON. The exact value
+// clients send almost always is checked without parsing (mime.ParseMediaType
+// allocates its parameter map on every write).
+func isJSON(contentType []string) bool {
+	if len(contentType) == 0 {
+		return false
+	}
+	if contentType[0] == "application/json" {
+		return true
+	}
+	mediaType, _, err := mime.ParseMediaType(contentType[0])
+	return err == nil && mediaType == "application/json"
 }
 
 // jsonError turns a decoding error into a client-facing one.

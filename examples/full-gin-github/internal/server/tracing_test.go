@@ -6,6 +6,7 @@ package server_test
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -44,6 +45,12 @@ func recordSpans(t *testing.T) *tracetest.SpanRecorder {
 	return spanRecorder
 }
 
+// uniqueRequestID returns a request ID starting with prefix that no other request of
+// the test binary has (tests may run more than once: -count).
+func uniqueRequestID(prefix string) string {
+	return prefix + "-" + rand.Text()
+}
+
 // spanOf returns the one ended span of the request with ID requestID.
 func spanOf(t *testing.T, rec *tracetest.SpanRecorder, requestID string) sdktrace.ReadOnlySpan {
 	t.Helper()
@@ -80,13 +87,14 @@ func TestServerSpan(t *testing.T) {
 	spans := recordSpans(t)
 	s := newServer(t, slog.LevelInfo)
 	created := decode[itemJSON](t, s.do(t, http.MethodPost, "/v1/items", `{"name":"Widget","price":1}`))
+	id := uniqueRequestID("span-get")
 	rec := s.do(t, http.MethodGet, "/v1/items/"+created.ID, "",
-		"traceparent", callerTraceparent, "X-Request-ID", "span-get", "User-Agent", "span-test/1.0")
+		"traceparent", callerTraceparent, "X-Request-ID", id, "User-Agent", "span-test/1.0")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET = %d", rec.Code)
 	}
 
-	span := spanOf(t, spans, "span-get")
+	span := spanOf(t, spans, id)
 	if span.Name() != "GET /v1/items/{id}" || span.SpanKind() != trace.SpanKindServer {
 		t.Errorf("span %q (%s), want server span \"GET /v1/items/{id}\"", span.Name(), span.SpanKind())
 	}
@@ -117,7 +125,7 @@ func TestServerSpan(t *testing.T) {
 	// The request's log lines carry the span's IDs (the access log's too).
 	var lines int
 	for _, r := range s.logs.records(t) {
-		if r["request_id"] != "span-get" {
+		if r["request_id"] != id {
 			continue
 		}
 		lines++
@@ -150,7 +158,7 @@ func TestServerSpanNamesAndStatuses(t *testing.T) {
 		{srv: s, method: "BREW", path: "/v1/items", name: "HTTP", originalMethod: "BREW"},
 		{srv: failing, method: http.MethodGet, path: "/v1/items/abc", name: "GET /v1/items/{id}", route: "/v1/items/{id}", failed: true},
 	} {
-		id := "span-" + strings.ToLower(tc.method) + strings.ReplaceAll(tc.path, "/", "-")
+		id := uniqueRequestID("span-" + strings.ToLower(tc.method) + strings.ReplaceAll(tc.path, "/", "-"))
 		rec := tc.srv.do(t, tc.method, tc.path, "", "X-Request-ID", id)
 		span := spanOf(t, spans, id)
 		got := attrs(span)

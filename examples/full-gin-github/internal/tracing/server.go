@@ -36,6 +36,12 @@ func NewServer() Server {
 type Request struct {
 	span   trace.Span
 	method string
+	// For a recording span: what its attributes are worked out from, at End, where
+	// they are set all at once. The SDK copies the attributes of each SetAttributes
+	// call into a list it grows to fit, so a call per attribute group would grow it
+	// (allocate and copy) several times per sampled request.
+	r                 *http.Request
+	client, requestID string
 }
 
 // serverStart are the options of every server span, made once: a variadic
@@ -51,7 +57,7 @@ var serverStart = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServe
 // propagator's look-up of headers that are usually absent (see headerCarrier) and a
 // span that records nothing but carries the trace context on, to the log lines and to
 // what the request sends downstream (the outbox's traceparent). Attributes are worked
-// out only for a span that records (one the sampler kept).
+// out only for a span that records (one the sampler kept), by End.
 func (s Server) Start(ctx context.Context, r *http.Request) (context.Context, Request) {
 	ctx = otel.GetTextMapPropagator().Extract(ctx, headerCarrier(r.Header))
 	method, known := requestMethod(r.Method)
@@ -61,28 +67,9 @@ func (s Server) Start(ctx context.Context, r *http.Request) (context.Context, Re
 	}
 	ctx, span := s.tracer.Start(ctx, name, serverStart...)
 	q := Request{span: span, method: name}
-	if !span.IsRecording() {
-		return ctx, q
+	if span.IsRecording() {
+		q.r = r
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	attrs := make([]attribute.KeyValue, 0, 8)
-	attrs = append(attrs, semconv.HTTPRequestMethodKey.String(method), semconv.URLScheme(scheme))
-	if !known {
-		attrs = append(attrs, semconv.HTTPRequestMethodOriginal(r.Method))
-	}
-	if host, port, err := net.SplitHostPort(r.Host); err == nil {
-		n, _ := strconv.Atoi(port)
-		attrs = append(attrs, semconv.ServerAddress(host), semconv.ServerPort(n))
-	} else if r.Host != "" {
-		attrs = append(attrs, semconv.ServerAddress(r.Host))
-	}
-	if ua := r.UserAgent(); ua != "" {
-		attrs = append(attrs, semconv.UserAgentOriginal(ua))
-	}
-	span.SetAttributes(attrs...)
 	return ctx, q
 }
 
@@ -128,40 +115,73 @@ func (c headerCarrier) Keys() []string { return propagation.HeaderCarrier(c).Key
 
 // Recording reports whether the span records (the sampler kept it): only then are
 // the attributes worth working out.
-func (q Request) Recording() bool {
-	return q.span != nil && q.span.IsRecording()
+func (q *Request) Recording() bool {
+	return q.r != nil
 }
 
 // Identify records who sent the request: client is its address as the server sees it
 // (behind trusted proxies, the forwarded one; "" when unknown), requestID its ID, as
-// on the log lines.
-func (q Request) Identify(client, requestID string) {
-	if client != "" {
-		q.span.SetAttributes(semconv.ClientAddress(client))
-	}
-	q.span.SetAttributes(requestIDKey.String(requestID))
+// on the log lines. They become attributes of a recording span at End.
+func (q *Request) Identify(client, requestID string) {
+	q.client, q.requestID = client, requestID
 }
+
+// maxServerAttrs is the most attributes End sets on a server span.
+const maxServerAttrs = 10
 
 // End names the span by pattern, the route that served the request in ServeMux syntax
 // ("/v1/items/{id}"; "" when no route matched), records status and ends the span. A
 // 5xx status marks it failed; a 4xx is the client's error, not the server's.
-func (q Request) End(pattern string, status int) {
+func (q *Request) End(pattern string, status int) {
 	if q.span == nil {
 		return // the zero Request: no span was started (the probes)
 	}
-	if !q.span.IsRecording() {
+	if q.r == nil { // not recording
 		q.span.End()
 		return
 	}
 	if pattern != "" {
 		q.span.SetName(q.method + " " + pattern)
-		q.span.SetAttributes(semconv.HTTPRoute(pattern))
 	}
-	q.span.SetAttributes(semconv.HTTPResponseStatusCode(status))
+	q.span.SetAttributes(q.attributes(pattern, status)...)
 	if status >= http.StatusInternalServerError {
 		q.span.SetStatus(codes.Error, http.StatusText(status))
 	}
 	q.span.End()
+}
+
+// attributes are the semantic-convention attributes of the request's span.
+func (q *Request) attributes(pattern string, status int) []attribute.KeyValue {
+	r := q.r
+	method, known := requestMethod(r.Method)
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	attrs := make([]attribute.KeyValue, 0, maxServerAttrs)
+	attrs = append(attrs, semconv.HTTPRequestMethodKey.String(method), semconv.URLScheme(scheme))
+	if !known {
+		attrs = append(attrs, semconv.HTTPRequestMethodOriginal(r.Method))
+	}
+	if host, port, err := net.SplitHostPort(r.Host); err == nil {
+		n, _ := strconv.Atoi(port)
+		attrs = append(attrs, semconv.ServerAddress(host), semconv.ServerPort(n))
+	} else if r.Host != "" {
+		attrs = append(attrs, semconv.ServerAddress(r.Host))
+	}
+	if ua := r.UserAgent(); ua != "" {
+		attrs = append(attrs, semconv.UserAgentOriginal(ua))
+	}
+	if q.client != "" {
+		attrs = append(attrs, semconv.ClientAddress(q.client))
+	}
+	if q.requestID != "" {
+		attrs = append(attrs, requestIDKey.String(q.requestID))
+	}
+	if pattern != "" {
+		attrs = append(attrs, semconv.HTTPRoute(pattern))
+	}
+	return append(attrs, semconv.HTTPResponseStatusCode(status))
 }
 
 // requestMethod returns the method as spans know it: one of the standard methods, or

@@ -62,7 +62,8 @@ const errorLogInterval = 30 * time.Second
 //   - OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG: read by the SDK (default
 //     parentbased_always_on; an unknown sampler is logged and the default kept).
 //   - OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_EXPORT_TIMEOUT,
-//     OTEL_BSP_MAX_EXPORT_BATCH_SIZE: read by the SDK's batch span processor.
+//     OTEL_BSP_MAX_EXPORT_BATCH_SIZE: the batch processor's (batcher; an invalid value
+//     is logged and the default kept, as the SDK does).
 //
 // Exporting never slows a request down: ended spans wait in the batch processor's
 // bounded queue, which drops spans when it is full, and a background goroutine
@@ -98,8 +99,9 @@ func Setup(ctx context.Context, logger *slog.Logger) (shutdown func(context.Cont
 	provider := sdktrace.NewTracerProvider(
 		sdktrace.WithResource(res),
 		// No sampler option: the SDK reads OTEL_TRACES_SAMPLER[_ARG] itself.
-		sdktrace.WithSpanProcessor(endCounter{}),
-		sdktrace.WithBatcher(countingExporter{SpanExporter: exporter}), // reads OTEL_BSP_*
+		sdktrace.WithSpanProcessor(newBatcher(exporter, batchConfigFromEnv(func(err error) {
+			logger.Warn("tracing: invalid batch processor setting", "error", err.Error())
+		}))),
 	)
 	otel.SetTracerProvider(provider)
 	logger.Info("tracing to OTLP", "protocol", protocol)

@@ -83,7 +83,8 @@ func setup(t *testing.T, env map[string]string) (func(context.Context) error, *b
 	t.Helper()
 	for _, k := range []string{"OTEL_SDK_DISABLED", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
 		"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES",
-		"OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "OTEL_BSP_SCHEDULE_DELAY"} {
+		"OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "OTEL_BSP_SCHEDULE_DELAY", "OTEL_BSP_MAX_QUEUE_SIZE", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+		"OTEL_BSP_EXPORT_TIMEOUT"} {
 		t.Setenv(k, env[k])
 	}
 	var logs bytes.Buffer
@@ -247,6 +248,7 @@ func TestShutdownWithHungCollector(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			dropped := spansDropped.Load()
 			start := time.Now()
 			for range 100 {
 				span("request")
@@ -264,6 +266,15 @@ func TestShutdownWithHungCollector(t *testing.T) {
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("shutdown = %v, want the budget's deadline", err)
 			}
+			// Giving up cancels the hung export, whose spans are then counted lost
+			// (and counted before the next test reads the counts).
+			deadline := time.Now().Add(2 * time.Second)
+			for spansDropped.Load()-dropped != 100 {
+				if time.Now().After(deadline) {
+					t.Fatalf("dropped count grew by %d within 2s of the shutdown, want the 100 spans lost", spansDropped.Load()-dropped)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
 		})
 	}
 }
@@ -275,7 +286,7 @@ func TestExportFailuresCountedAndLogRateLimited(t *testing.T) {
 	}
 	refused := ln.Addr().String()
 	_ = ln.Close() // nothing listens there now: exports are refused at once
-	before := spansFailed.Load()
+	before := spansDropped.Load()
 	shutdown, logs, err := setup(t, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + refused, "OTEL_BSP_SCHEDULE_DELAY": "10"})
 	if err != nil {
 		t.Fatal(err)
@@ -285,7 +296,7 @@ func TestExportFailuresCountedAndLogRateLimited(t *testing.T) {
 		time.Sleep(50 * time.Millisecond) // a batch each
 	}
 	_ = shutdown(context.Background())
-	if n := spansFailed.Load() - before; n != 3 {
+	if n := spansDropped.Load() - before; n != 3 {
 		t.Errorf("failed count grew by %d, want 3", n)
 	}
 	if n := strings.Count(logs.String(), "opentelemetry error"); n != 1 {

@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"example.com/hello/internal/app"
@@ -58,6 +59,16 @@ func main() {
 		return
 	}
 
+	// The garbage collector runs when the heap has grown by GOGC % since the last
+	// collection: Go's 100 by default. A service like this one keeps a small live heap
+	// and allocates a little per request, so under load it collects many times a
+	// second, some tenth of its CPU and a share of its tail latency; at 200 it collects
+	// half as often, its heap peaking at three times the live data instead of two.
+	// GOGC in the environment still decides, and GOMEMLIMIT (set from the container's
+	// limit by deploy/k8s, when generated) makes it collect sooner when memory is short.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	var err error
 	switch cmd := flag.Arg(0); cmd {
@@ -90,8 +101,12 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	logger := logging.New(stdout, cfg.LogLevel) // JSON; request_id on every line logged with a request's context
-	slog.SetDefault(logger)                     // for libraries that log through the default logger
+	// Log lines go out in batches, one write per millisecond at most rather than one
+	// per line (see logging.BatchWriter); deferred first, the last flush runs last.
+	out := logging.NewBatchWriter(stdout)
+	defer func() { _ = out.Close() }()
+	logger := logging.New(out, cfg.LogLevel) // JSON; request_id on every line logged with a request's context
+	slog.SetDefault(logger)                  // for libraries that log through the default logger
 
 	checks := health.NewRegistry()
 	// What the HTTP layer gets; components add to it (routes, metrics) as they are wired in.
