@@ -37,7 +37,7 @@ func LogRequest(ctx context.Context, logger *slog.Logger, level slog.Level, t ti
 		return
 	}
 	var buf [512]byte
-	line := appendRequest(buf[:0], ctx, level, t, req)
+	line := appendRequest(ctx, buf[:0], level, t, req)
 	_, _ = h.batch.Write(line)
 	if h.flush != nil && level >= slog.LevelWarn {
 		_ = h.flush()
@@ -66,7 +66,7 @@ func durationMillis(d time.Duration) float64 { return float64(d.Microseconds()) 
 
 // appendRequest appends the JSON line of req as slog's JSON handler writes it,
 // followed by the attributes of ctx that Handler adds, and a newline.
-func appendRequest(b []byte, ctx context.Context, level slog.Level, t time.Time, req Request) []byte {
+func appendRequest(ctx context.Context, b []byte, level slog.Level, t time.Time, req Request) []byte {
 	b = append(b, `{"time":"`...)
 	b = t.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","level":`...)

@@ -132,15 +132,17 @@ func (b *batcher) run() {
 	batch := make([]sdktrace.ReadOnlySpan, 0, b.config.maxBatch)
 	for {
 		select {
+		// An export's error has been handed to otel.Handle and its spans counted
+		// dropped; only a flush returns it, to its caller.
 		case <-b.full:
-			b.export(&batch, b.config.maxBatch)
+			_ = b.export(&batch, b.config.maxBatch)
 		case <-timer.C:
-			b.export(&batch, 1)
+			_ = b.export(&batch, 1)
 			timer.Reset(b.config.delay)
 		case ack := <-b.flush:
 			ack <- b.export(&batch, 1)
 		case <-b.stop:
-			b.export(&batch, 1)
+			_ = b.export(&batch, 1)
 			return
 		}
 	}

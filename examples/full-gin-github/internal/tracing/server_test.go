@@ -2,6 +2,7 @@ package tracing
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -14,7 +15,7 @@ import (
 // headerCarrier as through propagation.HeaderCarrier, from the canonical keys the
 // server stores them under, baggage spread over two headers included.
 func TestHeaderCarrier(t *testing.T) {
-	r := httptest.NewRequest("GET", "/", nil)
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 	r.Header.Set("tracestate", "vendor=value")
 	r.Header.Add("baggage", "tenant=acme")
