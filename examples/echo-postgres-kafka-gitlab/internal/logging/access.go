@@ -39,9 +39,7 @@ func LogRequest(ctx context.Context, logger *slog.Logger, level slog.Level, t ti
 	var buf [512]byte
 	line := appendRequest(ctx, buf[:0], level, t, req)
 	_, _ = h.batch.Write(line)
-	if h.flush != nil && level >= slog.LevelWarn {
-		_ = h.flush()
-	}
+	h.flushAfter(level)
 }
 
 // attrs are req's fields as slog attributes, in the line's order.

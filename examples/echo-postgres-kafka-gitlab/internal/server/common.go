@@ -91,11 +91,7 @@ func logRequest(logger *slog.Logger, r *http.Request, route string, clients clie
 	case status >= http.StatusInternalServerError:
 		level = slog.LevelError
 	}
-	ctx := r.Context()
-	if !logger.Enabled(ctx, level) {
-		return
-	}
-	logging.LogRequest(ctx, logger, level, end, logging.Request{
+	logging.LogRequest(r.Context(), logger, level, end, logging.Request{
 		Method: r.Method, Route: route, Path: r.URL.Path, Status: status, Duration: elapsed,
 		Bytes: size, ClientIP: clientString(clients.addr(r)), ClientGone: gone,
 	})

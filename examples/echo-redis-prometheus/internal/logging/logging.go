@@ -73,10 +73,15 @@ func contextAttrs(ctx context.Context, add *[3]slog.Attr) int {
 // handle passes r on to next, and flushes a warning or an error out at once.
 func (h *Handler) handle(ctx context.Context, r slog.Record) error {
 	err := h.next.Handle(ctx, r)
-	if h.flush != nil && r.Level >= slog.LevelWarn {
+	h.flushAfter(r.Level)
+	return err
+}
+
+// flushAfter writes a warning or an error, and what came before it, out at once.
+func (h *Handler) flushAfter(level slog.Level) {
+	if h.flush != nil && level >= slog.LevelWarn {
 		_ = h.flush()
 	}
-	return err
 }
 
 // WithAttrs returns a Handler whose records carry attrs as well.
