@@ -18,6 +18,9 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	collectorpb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -246,5 +249,57 @@ func TestReceiverRefuses(t *testing.T) {
 	var ack collectorpb.ExportTraceServiceResponse
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/x-protobuf" || proto.Unmarshal(out, &ack) != nil {
 		t.Errorf("empty export = %d %q %x", resp.StatusCode, resp.Header.Get("Content-Type"), out)
+	}
+}
+
+// TestDiscardCountsWithoutDecoding: a sink counts the spans of a binary export by walking
+// the wire format; the count must be the decoded one, whatever the nesting, and bytes that
+// are not the format must be refused as decoding refuses them.
+func TestDiscardCountsWithoutDecoding(t *testing.T) {
+	kv := func(k, v string) *commonpb.KeyValue {
+		return &commonpb.KeyValue{Key: k, Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: v}}}
+	}
+	span := func(name string) *tracepb.Span {
+		return &tracepb.Span{TraceId: bytes.Repeat([]byte{1}, 16), SpanId: bytes.Repeat([]byte{2}, 8), Name: name,
+			StartTimeUnixNano: 1, EndTimeUnixNano: 2, Attributes: []*commonpb.KeyValue{kv("db.system.name", "redis")},
+			Events: []*tracepb.Span_Event{{Name: "exception"}}, Status: &tracepb.Status{Code: tracepb.Status_STATUS_CODE_ERROR}}
+	}
+	export := &collectorpb.ExportTraceServiceRequest{}
+	want := 0
+	for r := range 3 { // resources with 0, 1 and 2 scopes of 0, 1, 2... spans
+		rs := &tracepb.ResourceSpans{Resource: &resourcepb.Resource{Attributes: []*commonpb.KeyValue{kv("service.name", "svc")}}, SchemaUrl: "s"}
+		for s := range r {
+			ss := &tracepb.ScopeSpans{Scope: &commonpb.InstrumentationScope{Name: "scope", Version: "1"}}
+			for i := range s + r {
+				ss.Spans = append(ss.Spans, span("span "+strings.Repeat("x", i)))
+				want++
+			}
+			rs.ScopeSpans = append(rs.ScopeSpans, ss)
+		}
+		export.ResourceSpans = append(export.ResourceSpans, rs)
+	}
+	body, err := proto.Marshal(export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := countSpans(body); err != nil || n != want || want < 4 {
+		t.Fatalf("countSpans = %d, %v; want %d", n, err, want)
+	}
+	if _, err := countSpans(body[:len(body)-3]); err == nil {
+		t.Error("countSpans accepted a truncated export")
+	}
+
+	r := &Receiver{Discard: true}
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	for _, b := range [][]byte{body, {0xff, 0xff, 0xff}} {
+		resp, err := http.Post(srv.URL+Path, "application/x-protobuf", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if req, n := r.Counts(); req != 1 || n != want {
+		t.Errorf("Counts() = %d requests, %d spans; want 1, %d", req, n, want)
 	}
 }

@@ -1,6 +1,6 @@
 // Command otlpsink is the trace collector of scripts/bench-tracing.sh: an OTLP/HTTP endpoint on
-// loopback that decodes every export (so the exporter's work is the same as against a real
-// collector) and discards the spans, counting them.
+// loopback that answers every export as a collector does (so the exporter's work is the same
+// as against a real one) and discards the spans, counting them on the wire without decoding.
 //
 //	otlpsink [-port N]
 //
