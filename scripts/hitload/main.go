@@ -1,14 +1,32 @@
-// Command hitload is the load generator of scripts/bench-tracing.sh: a closed loop of -c
-// connections, each sending GET -url again as soon as the last answer is read, for -d. Constant
-// concurrency, not a constant rate: the server's throughput is what it measures.
+// Command hitload is the load generator of scripts/bench-service.sh and
+// scripts/bench-tracing.sh: -c connections sending GET -url (or, with -body, a POST of that
+// file's JSON) for -d, in one of two modes:
 //
-//	hitload -url URL [-c 32] [-d 5s]
+//   - closed loop (the default): each connection sends again as soon as the last answer is
+//     read. Constant concurrency: the server's peak throughput is what it measures.
+//   - constant rate (-rate R): request i is due at start + i/R, whatever the answers before it
+//     did; a free connection sends it then (at once if it is already late). Latency is counted
+//     from when a request is sent, as vegeta counts it: on a machine the client shares, a
+//     count from when it was due charges the client's own late wake-ups (timers, scheduling)
+//     to the server, queued behind every connection.
 //
-// It prints one line, "requests N rps R p50_ms A p99_ms B errors E": E counts transport errors
-// and answers other than 200, which the figures leave out.
+// Usage:
+//
+//	hitload -url URL [-c 32] [-d 5s] [-rate R] [-body FILE]
+//
+// It prints one line, "requests N rps R p50_ms A p99_ms B errors E late L": E counts
+// transport errors and answers other than 2xx, which the figures leave out; L (constant rate
+// only) counts requests sent more than a millisecond after they were due (every connection
+// was waiting for an answer, or the client woke late): the rate was not quite held.
+//
+// It exists because a load generator shares the machine with the server it measures: this
+// one allocates little and keeps nothing per request but a latency, where vegeta's results
+// pipeline encodes and decodes every response's headers and body, taking CPU the server and
+// its dependencies need, the more so the more headers a response has.
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"io"
@@ -16,17 +34,29 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 func main() {
-	url := flag.String("url", "", "the URL to GET")
+	url := flag.String("url", "", "the URL to send to")
 	conns := flag.Int("c", 32, "connections, each with one request in flight")
 	dur := flag.Duration("d", 5*time.Second, "how long to send")
+	rate := flag.Float64("rate", 0, "requests per second (0: closed loop)")
+	bodyFile := flag.String("body", "", "POST this file as application/json instead of GET")
 	flag.Parse()
-	if *url == "" {
-		fmt.Fprintln(os.Stderr, "hitload: -url is required")
+	if *url == "" || *conns < 1 || *rate < 0 {
+		fmt.Fprintln(os.Stderr, "hitload: -url is required, -c at least 1, -rate not negative")
 		os.Exit(2)
+	}
+	var body []byte
+	if *bodyFile != "" {
+		b, err := os.ReadFile(*bodyFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "hitload:", err)
+			os.Exit(2)
+		}
+		body = b
 	}
 	client := &http.Client{
 		Timeout: 10 * time.Second,
@@ -36,28 +66,57 @@ func main() {
 			DisableCompression:  true,
 		},
 	}
+	send := func() bool {
+		var resp *http.Response
+		var err error
+		if body == nil {
+			resp, err = client.Get(*url)
+		} else {
+			resp, err = client.Post(*url, "application/json", bytes.NewReader(body))
+		}
+		if err != nil {
+			return false
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode >= 200 && resp.StatusCode < 300
+	}
+
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
 		errors    int
+		late      int
 		wg        sync.WaitGroup
+		next      atomic.Int64 // constant rate: the index of the next request due
 	)
 	start := time.Now()
 	end := start.Add(*dur)
+	var interval time.Duration
+	if *rate > 0 {
+		interval = time.Duration(float64(time.Second) / *rate)
+	}
 	for range *conns {
 		wg.Go(func() {
 			var mine []time.Duration
-			bad := 0
-			for time.Now().Before(end) {
+			bad, behind := 0, 0
+			for {
 				t0 := time.Now()
-				resp, err := client.Get(*url)
-				if err != nil {
-					bad++
-					continue
+				if interval > 0 {
+					due := start.Add(time.Duration(next.Add(1)-1) * interval)
+					if !due.Before(end) {
+						break
+					}
+					if wait := time.Until(due); wait > 0 {
+						time.Sleep(wait)
+					} else if wait < -time.Millisecond {
+						behind++
+					}
+					t0 = time.Now()
+				} else if !t0.Before(end) {
+					break
 				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
+				if !send() {
 					bad++
 					continue
 				}
@@ -66,6 +125,7 @@ func main() {
 			mu.Lock()
 			latencies = append(latencies, mine...)
 			errors += bad
+			late += behind
 			mu.Unlock()
 		})
 	}
@@ -78,6 +138,6 @@ func main() {
 		}
 		return float64(latencies[min(len(latencies)-1, int(p*float64(len(latencies))))].Microseconds()) / 1000
 	}
-	fmt.Printf("requests %d rps %.0f p50_ms %.3f p99_ms %.3f errors %d\n",
-		len(latencies), float64(len(latencies))/elapsed.Seconds(), pct(0.50), pct(0.99), errors)
+	fmt.Printf("requests %d rps %.0f p50_ms %.3f p99_ms %.3f errors %d late %d\n",
+		len(latencies), float64(len(latencies))/elapsed.Seconds(), pct(0.50), pct(0.99), errors, late)
 }
