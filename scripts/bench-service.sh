@@ -80,7 +80,7 @@ log "building svcgen and hitload"
 go build -o "$work/svcgen" ./cmd/svcgen
 go build -o "$work/hitload" ./scripts/hitload
 
-. scripts/lib.sh # free_port, wait_http, cpu_ticks
+. scripts/lib.sh # free_port, wait_http, cpu_ticks, field
 
 body=$work/item.json
 echo '{"name":"bench item","price":100}' >"$body"
@@ -148,9 +148,8 @@ measure() {
   before=$(cpu_ticks "${pid[$1]}")
   out=$(attack "$1" "$2" 0 "$duration")
   after=$(cpu_ticks "${pid[$1]}")
-  local requests rps p99 errors
-  read -r _ requests _ rps _ _ _ p99 _ errors _ <<<"$out"
-  awk -v l="$run $1 $2" -v d=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" -v rps="$rps" -v p99="$p99" -v e="$errors" \
+  awk -v l="$run $1 $2" -v d=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$(field requests "$out")" \
+    -v rps="$(field rps "$out")" -v p99="$(field p99_ms "$out")" -v e="$(field errors "$out")" \
     'BEGIN {printf "%s %s %s %.1f %d\n", l, rps, p99, d / hz * 1e6 / (n > 0 ? n : 1), e}' >>"$results"
   log "$(tail -1 "$results")"
 }
@@ -177,12 +176,14 @@ done
 rates=$work/rates
 for fw in $frameworks; do
   for ep in $endpoints; do
-    peak=$(attack "service-$fw" "$ep" 0 "$duration" | awk '{print $4}')
+    peak=$(field rps "$(attack "service-$fw" "$ep" 0 "$duration")")
     rate=$(awk -v p="$peak" 'BEGIN {printf "%d", p * 0.8}')
     out=$(attack "service-$fw" "$ep" "$rate" "$rate_duration")
     hand=$(attack "handwritten-$fw" "$ep" "$rate" "$rate_duration")
     # fw ep rate p99 success hand_p99 late
-    awk -v h="$hand" -v l="$fw $ep $rate" '{split(h, f, " "); printf "%s %s %.3f %s %s\n", l, $8, $2 / ($2 + $10 > 0 ? $2 + $10 : 1), f[8], $12}' <<<"$out" >>"$rates"
+    awk -v l="$fw $ep $rate" -v p99="$(field p99_ms "$out")" -v n="$(field requests "$out")" -v e="$(field errors "$out")" \
+      -v hand="$(field p99_ms "$hand")" -v late="$(field late "$out")" \
+      'BEGIN {printf "%s %s %.3f %s %s\n", l, p99, n / (n + e > 0 ? n + e : 1), hand, late}' >>"$rates"
     log "constant rate: $(tail -1 "$rates")"
   done
 done

@@ -131,7 +131,8 @@ measure() { # label url
   before=$(cpu_ticks "${svc_pid[$1]}")
   out=$(taskset -c "$load_cpu" env GOMAXPROCS=1 "$work/hitload" -c "$conns" -d "$duration" -url "$2")
   after=$(cpu_ticks "${svc_pid[$1]}")
-  read -r _ requests _ rps _ _ _ p99 _ errors _ <<<"$out"
+  local requests rps p99 errors
+  requests=$(field requests "$out") rps=$(field rps "$out") p99=$(field p99_ms "$out") errors=$(field errors "$out")
   [ "$errors" = 0 ] || log "$1: $errors errors"
   local cpu_us
   cpu_us=$(awk -v d=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN {printf "%.1f", d / hz * 1e6 / (n > 0 ? n : 1)}')

@@ -14,6 +14,10 @@ wait_http() {
   log "timed out waiting for $1 to answer $2"; return 1
 }
 
+# field NAME LINE: the value after NAME in LINE, a line of "name value" pairs such as
+# scripts/hitload's; by name, so that a field hitload adds moves nothing.
+field() { awk -v k="$1" '{for (i = 1; i < NF; i += 2) if ($i == k) {print $(i + 1); exit}}' <<<"$2"; }
+
 # cpu_ticks PID: the process's user+system CPU time so far, in clock ticks.
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 
