@@ -5,7 +5,8 @@
 //   - closed loop (the default): each connection sends again as soon as the last answer is
 //     read. Constant concurrency: the server's peak throughput is what it measures.
 //   - constant rate (-rate R): request i is due at start + i/R, whatever the answers before it
-//     did; a free connection sends it then (at once if it is already late). Latency is counted
+//     did; a pacer releases it then (pace.go, to within 0.1 ms) and a free connection sends it
+//     (at once if it is already late). Latency is counted
 //     from when a request is sent, as vegeta counts it: on a machine the client shares, a
 //     count from when it was due charges the client's own late wake-ups (timers, scheduling)
 //     to the server, queued behind every connection.
@@ -25,10 +26,7 @@
 // per request but a latency. vegeta's results pipeline encodes and decodes every response's
 // headers and body, and net/http's client, which hitload used before, spent 30–37 µs of CPU
 // per read hit against this one's 19–21: CPU the server and its dependencies need.
-//
-// Timers: a Go program whose only P is idle wakes about a millisecond late from any sleep
-// (time.Sleep(50µs) takes 1.1 ms here), so at a constant rate requests leave in bursts a
-// millisecond apart, as they do from vegeta.
+
 package main
 
 import (
@@ -37,7 +35,6 @@ import (
 	"os"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -72,13 +69,25 @@ func main() {
 		errors    int
 		late      int
 		wg        sync.WaitGroup
-		next      atomic.Int64 // constant rate: the index of the next request due
 	)
 	start := time.Now()
 	end := start.Add(*dur)
-	var interval time.Duration
+	var due chan time.Time // constant rate: the due time of each request, from the pacer
 	if *rate > 0 {
-		interval = time.Duration(float64(time.Second) / *rate)
+		tick, stop, err := newTicker(pacePeriod)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "hitload: pacer:", err)
+			os.Exit(2)
+		}
+		defer stop()
+		due = make(chan time.Time, 1<<16)
+		interval := time.Duration(float64(time.Second) / *rate)
+		go func() {
+			if err := pace(start, end, interval, tick, due); err != nil {
+				fmt.Fprintln(os.Stderr, "hitload: pacer:", err)
+				os.Exit(1)
+			}
+		}()
 	}
 	for range *conns {
 		wg.Go(func() {
@@ -88,17 +97,14 @@ func main() {
 			defer c.close()
 			for {
 				t0 := time.Now()
-				if interval > 0 {
-					due := start.Add(time.Duration(next.Add(1)-1) * interval)
-					if !due.Before(end) {
+				if due != nil {
+					t, ok := <-due
+					if !ok {
 						break
 					}
-					if wait := time.Until(due); wait > 0 {
-						time.Sleep(wait)
-					} else if wait < -time.Millisecond {
+					if t0 = time.Now(); t0.Sub(t) > time.Millisecond {
 						behind++
 					}
-					t0 = time.Now()
 				} else if !t0.Before(end) {
 					break
 				}
