@@ -62,7 +62,7 @@ func (c *Client) Items(next items.Repository) *ItemCache {
 	return &ItemCache{c: c, next: next, decoder: newDecoder(func(it items.Item) string { return it.ID })}
 }
 
-func (r *ItemCache) itemKey(id string) string { return r.c.prefix + "items:" + id } // one concatenation: one allocation
+func (r *ItemCache) itemKey(id string) string { return r.c.key("items:" + id) }
 
 // Get implements items.Repository. A hit is one Redis GET. An item whose
 // invalidation is still pending is read from the repository and not cached.
