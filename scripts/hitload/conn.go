@@ -176,8 +176,11 @@ func discardChunked(r *bufio.Reader) error {
 		if _, err := r.Discard(int(n)); err != nil {
 			return err
 		}
-		if line, err = readLine(r); err != nil || len(line) != 0 {
-			return errors.Join(err, errMalformed)
+		if line, err = readLine(r); err != nil {
+			return err
+		}
+		if len(line) != 0 { // a chunk ends with CRLF
+			return errMalformed
 		}
 	}
 }
