@@ -90,6 +90,28 @@ func TestWritesStoreTheirEventInTheSameTransaction(t *testing.T) {
 	if got := len(outboxRows(t, db)); got != 3 {
 		t.Errorf("%d outbox rows after a rollback, want still 3", got)
 	}
+
+	// A create is one batch: when the outbox refuses its event, after the item's
+	// INSERT succeeded, neither is stored, with or without an idempotency key.
+	if _, err := db.pool.Exec(ctx, `ALTER TABLE outbox ADD CONSTRAINT refuse_s CHECK (item_id <> 'S')`); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"", "s"} {
+		idem := items.Idempotency{Key: key, TTL: time.Hour}
+		if _, _, err := repo.Create(ctx, newItem("S"), idem); err == nil {
+			t.Fatalf("a create (key %q) whose event the outbox refuses succeeded", idem.Key)
+		}
+		if _, err := repo.Get(ctx, "S"); !errors.Is(err, items.ErrNotFound) {
+			t.Errorf("item of a create (key %q) whose event failed: %v, want ErrNotFound", idem.Key, err)
+		}
+	}
+	var keys int
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM idempotency_keys WHERE key = 's'`).Scan(&keys); err != nil || keys != 0 {
+		t.Errorf("%d rows of the failed create's idempotency key (%v), want none", keys, err)
+	}
+	if got := len(outboxRows(t, db)); got != 3 || nudges != 3 {
+		t.Errorf("%d outbox rows and %d nudges after the failed creates, want still 3 and 3", got, nudges)
+	}
 }
 
 // orderedSender records the events it is sent, in the order Send calls finish

@@ -23,15 +23,27 @@ var _ outbox.Store = (*OutboxStore)(nil)
 // Outbox returns the outbox store on db.
 func (db *DB) Outbox() *OutboxStore { return &OutboxStore{db: db} }
 
+// insertEventSQL stores an event in the outbox.
+const insertEventSQL = `INSERT INTO outbox (event_id, event_type, item_id, item_version, occurred_at, traceparent, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`
+
+// queueEvent queues the outbox row of a change on the batch that makes it.
+func queueEvent(ctx context.Context, b *pgx.Batch, typ string, item items.Item, at time.Time) error {
+	ev, err := items.NewEvent(ctx, typ, item, at)
+	if err != nil {
+		return err
+	}
+	b.Queue(insertEventSQL, ev.ID, ev.Type, ev.Key, ev.Version, ev.Time, ev.Traceparent, ev.Data)
+	return nil
+}
+
 // insertEvent stores the event of a change in the change's transaction.
 func insertEvent(ctx context.Context, tx pgx.Tx, typ string, item items.Item, at time.Time) error {
 	ev, err := items.NewEvent(ctx, typ, item, at)
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO outbox (event_id, event_type, item_id, item_version, occurred_at, traceparent, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		ev.ID, ev.Type, ev.Key, ev.Version, ev.Time, ev.Traceparent, ev.Data)
+	_, err = tx.Exec(ctx, insertEventSQL, ev.ID, ev.Type, ev.Key, ev.Version, ev.Time, ev.Traceparent, ev.Data)
 	return err
 }
 

@@ -47,8 +47,63 @@ func (qt *queryTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pg
 	if !trace.SpanContextFromContext(ctx).IsSampled() {
 		return ctx
 	}
-	op, table := summarize(data.SQL)
-	name, attrs := op, []attribute.KeyValue{semconv.DBOperationName(op), semconv.DBQueryText(data.SQL)}
+	return qt.start(ctx, data.SQL)
+}
+
+// TraceQueryEnd implements pgx.QueryTracer. Outside a sampled trace,
+// TraceQueryStart started no span: ctx holds the caller's span, if any, which is
+// not the query's to end.
+func (qt *queryTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryEndData) {
+	endSpan(ctx, data.Err)
+}
+
+var _ pgx.BatchTracer = (*queryTracer)(nil)
+
+// TraceBatchStart implements pgx.BatchTracer: one client span for a batch of
+// statements (sent in one round trip), named as the semantic conventions name
+// batches: "BATCH INSERT" when every statement is an INSERT, else "BATCH", with the
+// statements' text joined by "; ". A batch of one statement is that statement's span.
+// Every sampled batch gets a span, even an empty one, because TraceBatchEnd ends the
+// span in its context, which would otherwise be the caller's.
+func (qt *queryTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceBatchStartData) context.Context {
+	if !trace.SpanContextFromContext(ctx).IsSampled() {
+		return ctx
+	}
+	queries := data.Batch.QueuedQueries
+	if len(queries) == 1 {
+		return qt.start(ctx, queries[0].SQL)
+	}
+	op := ""
+	if len(queries) > 0 {
+		op, _ = summarize(queries[0].SQL)
+	}
+	texts := make([]string, len(queries))
+	for i, q := range queries {
+		texts[i] = q.SQL
+		if o, _ := summarize(q.SQL); !strings.EqualFold(o, op) {
+			op = ""
+		}
+	}
+	name := strings.TrimSpace("BATCH " + op)
+	ctx, _ = tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(qt.attrs...), trace.WithAttributes(semconv.DBOperationName(name),
+			semconv.DBOperationBatchSize(len(queries)), semconv.DBQueryText(strings.Join(texts, "; "))))
+	return ctx
+}
+
+// TraceBatchQuery implements pgx.BatchTracer. The batch's span is the statements'
+// span: the first error among them ends it as failed, in TraceBatchEnd.
+func (qt *queryTracer) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+
+// TraceBatchEnd implements pgx.BatchTracer.
+func (qt *queryTracer) TraceBatchEnd(ctx context.Context, _ *pgx.Conn, data pgx.TraceBatchEndData) {
+	endSpan(ctx, data.Err)
+}
+
+// start starts the client span of one statement, named "<operation> <table>".
+func (qt *queryTracer) start(ctx context.Context, sql string) context.Context {
+	op, table := summarize(sql)
+	name, attrs := op, []attribute.KeyValue{semconv.DBOperationName(op), semconv.DBQueryText(sql)}
 	if table != "" {
 		name += " " + table
 		attrs = append(attrs, semconv.DBCollectionName(table))
@@ -58,15 +113,14 @@ func (qt *queryTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pg
 	return ctx
 }
 
-// TraceQueryEnd implements pgx.QueryTracer. Outside a sampled trace,
-// TraceQueryStart started no span: ctx holds the caller's span, if any, which is
-// not the query's to end.
-func (qt *queryTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryEndData) {
+// endSpan ends the span a start hook began, failed with err's SQLSTATE when err is
+// not nil. Outside a sampled trace the start hook began none.
+func endSpan(ctx context.Context, err error) {
 	span := trace.SpanFromContext(ctx)
 	if !span.SpanContext().IsSampled() {
 		return
 	}
-	if err := data.Err; err != nil {
+	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
 		var pgErr *pgconn.PgError

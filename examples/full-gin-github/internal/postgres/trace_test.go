@@ -3,7 +3,9 @@ package postgres
 import (
 	"context"
 	"crypto/rand"
+	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -49,11 +51,55 @@ func TestQueriesOfATraceMakeClientSpans(t *testing.T) {
 	if got, _ := tracingtest.Attr(span, semconv.ServerPortKey); got.AsInt64() != int64(cc.Port) {
 		t.Errorf("server.port = %d, want %d", got.AsInt64(), cc.Port)
 	}
-	// The write: its transaction and its statements.
-	for _, name := range []string{"begin", "INSERT items", "commit"} {
-		if spans := tr.Spans(name); len(spans) == 0 {
-			t.Errorf("no %q span", name)
+	// The write: its statements in one batch, one span.
+	write := tr.Span(t, "BATCH INSERT")
+	if got, _ := tracingtest.Attr(write, semconv.DBOperationBatchSizeKey); got.AsInt64() != 2 {
+		t.Errorf("db.operation.batch.size = %d, want 2 (the item and its event)", got.AsInt64())
+	}
+	if got, _ := tracingtest.Attr(write, semconv.DBQueryTextKey); !strings.Contains(got.AsString(), "INSERT INTO items") ||
+		!strings.Contains(got.AsString(), "INSERT INTO outbox") {
+		t.Errorf("db.query.text = %q, want both statements", got.AsString())
+	}
+	if write.SpanKind() != trace.SpanKindClient || write.Parent().SpanID() != tr.Root.SpanID() {
+		t.Errorf("write span: kind %v, parent %v; want a client span of the caller's %v", write.SpanKind(), write.Parent().SpanID(), tr.Root.SpanID())
+	}
+	for _, name := range []string{"begin", "commit"} {
+		if spans := tr.Spans(name); len(spans) != 0 {
+			t.Errorf("%d %q spans: a create without an idempotency key needs no explicit transaction", len(spans), name)
 		}
+	}
+
+	// With a key: the lock and the lookup in a transaction, then the batch in it.
+	if _, _, err := repo.Create(ctx, newItem("K"), items.Idempotency{Key: "k", TTL: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"begin", "SELECT idempotency_keys", "commit"} {
+		if spans := tr.Spans(name); len(spans) != 1 {
+			t.Errorf("%d %q spans after a create with a key, want 1", len(spans), name)
+		}
+	}
+}
+
+func TestAFailedBatchMarksItsSpan(t *testing.T) {
+	db := migrated(t)
+	ctx, tr := tracingtest.Start(t)
+	repo := db.Items()
+	if _, _, err := repo.Create(ctx, newItem("D"), items.Idempotency{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := repo.Create(ctx, newItem("D"), items.Idempotency{}); err == nil {
+		t.Fatal("a duplicate create succeeded")
+	}
+	spans := tr.Spans("BATCH INSERT")
+	if len(spans) != 2 {
+		t.Fatalf("%d write spans, want 2", len(spans))
+	}
+	failed := spans[1]
+	if failed.Status().Code != codes.Error {
+		t.Errorf("status of the duplicate's span = %v, want an error", failed.Status())
+	}
+	if got, _ := tracingtest.Attr(failed, semconv.DBResponseStatusCodeKey); got.AsString() != "23505" {
+		t.Errorf("db.response.status_code = %q, want 23505 (unique_violation)", got.AsString())
 	}
 }
 
