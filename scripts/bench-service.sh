@@ -8,8 +8,8 @@
 # measures both on three endpoints:
 #   healthz   GET /healthz (the liveness probe; no I/O)
 #   read-hit  GET /v1/items/{id} of a cached item: one Redis GET, the cached JSON written back
-#   write     POST /v1/items: decode, validate, INSERT the item and its outbox row in one
-#             transaction through pgx, answer 201 with the item
+#   write     POST /v1/items: decode, validate, INSERT the item and its outbox row through
+#             pgx as one batch (one round trip, one implicit transaction), answer 201
 # The hand-written server does exactly that work and nothing else (no logging, metrics,
 # breakers, timeouts); it uses the same pgx pool size (DB_MAX_CONNS) and Redis client defaults.
 # The service runs as in production (LOG_LEVEL=info, access log on, metrics on, real PostgreSQL
