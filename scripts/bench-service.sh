@@ -30,7 +30,9 @@
 # Redis lose, and the more so the more headers a response has.
 # Throughput on a shared machine drifts, so every run measures the service and the hand-written
 # server back to back on each endpoint, in alternating order (hand-written first in odd runs),
-# and a ratio is the median of the runs' paired ratios. Beside throughput it reports each
+# and a ratio is the median of the runs' paired ratios. This VM's speed swings by a quarter
+# within seconds (the same binary's CPU time per read hit from 27 to 46 µs in consecutive
+# runs), so many short pairs tell more than a few long ones: nine pairs of 1 s by default. Beside throughput it reports each
 # server's CPU time per request (from /proc), which other load on the machine disturbs less.
 # Then a constant-rate run at 80 % of the service's own peak gives the service's p99, and
 # one of the hand-written server at the same rate gives what the machine itself allows
@@ -40,14 +42,14 @@
 #   ratio <framework> <endpoint> vs handwritten: X.XX
 #   p99 <framework> <endpoint> at 80%: N.NN ms
 # and exits 1 when a read-hit or write ratio is below MIN_RATIO or a p99 above MAX_P99_MS.
-# Usage: scripts/bench-service.sh      env: RUNS (default 3), DURATION (peak runs, default 2s),
+# Usage: scripts/bench-service.sh      env: RUNS (default 9), DURATION (peak runs, default 1s),
 #        RATE_DURATION (constant-rate runs, default 4s), CONNS (default 32), FRAMEWORKS (default
 #        "gin echo stdlib chi"), MIN_RATIO (default 0.85), MAX_P99_MS (default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-runs=${RUNS:-3}
-duration=${DURATION:-2s}
+runs=${RUNS:-9}
+duration=${DURATION:-1s}
 rate_duration=${RATE_DURATION:-4s}
 conns=${CONNS:-32}
 frameworks=${FRAMEWORKS:-gin echo stdlib chi}
