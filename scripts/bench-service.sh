@@ -32,8 +32,9 @@
 # server back to back on each endpoint, in alternating order (hand-written first in odd runs),
 # and a ratio is the median of the runs' paired ratios. This VM's speed swings by a quarter
 # within seconds (the same binary's CPU time per read hit from 27 to 46 µs in consecutive
-# runs), so many short pairs tell more than a few long ones: nine pairs of 1 s by default. Beside throughput it reports each
-# server's CPU time per request (from /proc), which other load on the machine disturbs less.
+# runs), so many short pairs tell more than a few long ones: nine pairs of 1 s by default.
+# Beside throughput it reports each server's CPU time per request (from /proc), which other
+# load on the machine disturbs less.
 # Then a constant-rate run at 80 % of the service's own peak gives the service's p99, and
 # one of the hand-written server at the same rate gives what the machine itself allows
 # there (load generator, PostgreSQL and Redis share its CPUs): printed beside, for reading.
